@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks of resizer-plugin, as ratios against reference compositions."""

@@ -1,0 +1,48 @@
+"""The one place the plugin reaches Keras through.
+
+By default this is the Keras that ``tf.keras`` resolves to (Keras 3 on TensorFlow >= 2.16, Keras 2 on older
+TensorFlow such as the 2.6.5 of Ascend machines). With ``TF_USE_LEGACY_KERAS=1`` and the ``tf-keras`` package
+installed, the whole plugin runs on Keras 2 instead, as TensorFlow itself does for ``tf.keras``.
+"""
+import os
+
+import tensorflow as tf
+
+__all__ = ["keras", "IS_KERAS_3", "legacy_keras_requested"]
+
+
+def legacy_keras_requested():
+    """True when the environment asks for Keras 2 (``TF_USE_LEGACY_KERAS`` set to 1/true)."""
+    return os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+
+
+def _load_keras():
+    if legacy_keras_requested():
+        try:
+            import tf_keras
+        except ImportError:
+            tf_keras = None
+        if tf_keras is not None:
+            return tf_keras
+        if not tf.keras.__version__.startswith("2."):
+            raise ImportError(
+                "TF_USE_LEGACY_KERAS=1 asks for Keras 2, but the 'tf-keras' package is not installed "
+                "(pip install tf-keras~={}.0).".format(".".join(tf.__version__.split(".")[:2])))
+        return tf.keras
+    keras_module = tf.keras
+    # tf.keras is a lazy loader on TF >= 2.16: resolve it to the real module so isinstance checks hold.
+    try:
+        import keras as standalone
+    except ImportError:
+        return keras_module
+    if keras_module.__version__ == standalone.__version__ and standalone.__version__.startswith("3."):
+        return standalone
+    return keras_module
+
+
+keras = _load_keras()
+IS_KERAS_3 = keras.__version__.startswith("3.")
+
+if IS_KERAS_3 and keras.backend.backend() != "tensorflow":
+    raise ImportError("resizer_plugin needs Keras' TensorFlow backend; KERAS_BACKEND is {!r}."
+                      .format(keras.backend.backend()))

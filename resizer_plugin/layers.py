@@ -1,0 +1,180 @@
+"""The learnable resizer of Talebi & Milanfar, "Learning to Resize Images for Computer Vision Tasks" (ICCV 2021).
+
+Pure Keras: no recipe, CLI or registry code lives here.
+"""
+import tensorflow as tf
+
+from .compat import keras
+
+__all__ = ["LearnableResizer", "ResidualBlock", "Resize", "INTERPOLATIONS", "resize_images"]
+
+#: Interpolation methods accepted by :func:`resize_images` (those of ``tf.image.resize``).
+INTERPOLATIONS = ("bilinear", "bicubic", "area", "nearest", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+
+_LEAKY_SLOPE = 0.2
+_PACKAGE = "resizer_plugin"
+
+
+def resize_images(images, size, interpolation="bilinear", antialias=False):
+    """Resize a batch of NHWC images to ``size`` (height, width), keeping the input dtype."""
+    _check_interpolation(interpolation)
+    resized = tf.image.resize(images, size, method=interpolation, antialias=antialias)
+    return tf.cast(resized, images.dtype)
+
+
+def _check_interpolation(interpolation):
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError("interpolation must be one of {}, got {!r}".format(", ".join(INTERPOLATIONS), interpolation))
+
+
+def _target_size(target_size):
+    height, width = (int(v) for v in target_size)
+    if height < 1 or width < 1:
+        raise ValueError("target_size must be two positive integers, got {!r}".format(target_size))
+    return height, width
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class Resize(keras.layers.Layer):
+    """Naive resize of NHWC images to ``target_size`` with one of :data:`INTERPOLATIONS`; no weights."""
+
+    def __init__(self, target_size, interpolation="bilinear", antialias=False, **kwargs):
+        super().__init__(**kwargs)
+        _check_interpolation(interpolation)
+        self.target_size = _target_size(target_size)
+        self.interpolation = interpolation
+        self.antialias = bool(antialias)
+
+    def call(self, inputs):
+        return resize_images(tf.cast(inputs, self.compute_dtype), self.target_size, self.interpolation, self.antialias)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.target_size + (input_shape[-1],)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(target_size=list(self.target_size), interpolation=self.interpolation, antialias=self.antialias)
+        return config
+
+
+def _conv(filters, kernel_size, use_bias, name, dtype):
+    return keras.layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias, name=name, dtype=dtype)
+
+
+def _batch_norm(name, dtype):
+    return keras.layers.BatchNormalization(name=name, dtype=dtype)
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class ResidualBlock(keras.layers.Layer):
+    """3x3 conv - BN - LeakyReLU(0.2) - 3x3 conv - BN, added to the block's input."""
+
+    def __init__(self, filters, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.conv_a = _conv(self.filters, 3, False, "conv_a", self.dtype_policy)
+        self.bn_a = _batch_norm("bn_a", self.dtype_policy)
+        self.conv_b = _conv(self.filters, 3, False, "conv_b", self.dtype_policy)
+        self.bn_b = _batch_norm("bn_b", self.dtype_policy)
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in (self.conv_a, self.bn_a, self.conv_b, self.bn_b):
+            layer.build(shape)
+        super().build(input_shape)
+
+    def call(self, inputs, training=None):
+        x = self.conv_a(inputs)
+        x = self.bn_a(x, training=training)
+        x = tf.nn.leaky_relu(x, alpha=_LEAKY_SLOPE)
+        x = self.conv_b(x)
+        x = self.bn_b(x, training=training)
+        return inputs + x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=self.filters)
+        return config
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class LearnableResizer(keras.layers.Layer):
+    """Learnable resizer (arXiv 2103.09950, Fig. 2): a CNN whose output is added to a naive resize.
+
+    ``inputs -> 7x7 conv (n) + LeakyReLU -> 1x1 conv (n) + LeakyReLU -> BN -> resize to target (bottleneck)
+    -> r residual blocks, chained -> 3x3 conv + BN -> + bottleneck -> 7x7 conv (C) -> + naive resize(inputs)``.
+
+    Args:
+        target_size: output (height, width); up- or down-scaling, square or not.
+        filters: n, the width of every inner convolution (paper: 16).
+        num_res_blocks: r, residual blocks chained one after another (paper: 1).
+        interpolation: method of both the naive and the feature resize, one of :data:`INTERPOLATIONS`.
+        antialias: anti-alias when down-scaling (``tf.image.resize``'s ``antialias``).
+
+    Accepts NHWC inputs of any spatial size, including unknown height and width; the output has the input's
+    channel count and the layer's compute dtype.
+    """
+
+    def __init__(self, target_size, filters=16, num_res_blocks=1, interpolation="bilinear", antialias=False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        _check_interpolation(interpolation)
+        if int(filters) < 1:
+            raise ValueError("filters must be >= 1, got {!r}".format(filters))
+        if int(num_res_blocks) < 0:
+            raise ValueError("num_res_blocks must be >= 0, got {!r}".format(num_res_blocks))
+        self.target_size = _target_size(target_size)
+        self.filters = int(filters)
+        self.num_res_blocks = int(num_res_blocks)
+        self.interpolation = interpolation
+        self.antialias = bool(antialias)
+        policy = self.dtype_policy
+        self.conv_in = _conv(self.filters, 7, True, "conv_in", policy)
+        self.conv_pointwise = _conv(self.filters, 1, True, "conv_pointwise", policy)
+        self.bn_in = _batch_norm("bn_in", policy)
+        self.res_blocks = [ResidualBlock(self.filters, name="res_block_{}".format(i), dtype=policy)
+                           for i in range(self.num_res_blocks)]
+        self.conv_proj = _conv(self.filters, 3, False, "conv_proj", policy)
+        self.bn_proj = _batch_norm("bn_proj", policy)
+        self.conv_out = None  # its width is the input's channel count, known in build()
+
+    def build(self, input_shape):
+        batch, _, _, channels = tuple(input_shape)
+        if channels is None:
+            raise ValueError("LearnableResizer needs a known channel count, got input shape {}".format(input_shape))
+        self.conv_out = _conv(int(channels), 7, True, "conv_out", self.dtype_policy)
+        full = (batch, input_shape[1], input_shape[2], int(channels))
+        self.conv_in.build(full)
+        features = (batch, input_shape[1], input_shape[2], self.filters)
+        self.conv_pointwise.build(features)
+        self.bn_in.build(features)
+        bottleneck = (batch,) + self.target_size + (self.filters,)
+        for layer in self.res_blocks + [self.conv_proj, self.bn_proj, self.conv_out]:
+            layer.build(bottleneck)
+        super().build(input_shape)
+
+    def call(self, inputs, training=None):
+        inputs = tf.cast(inputs, self.compute_dtype)
+        naive = resize_images(inputs, self.target_size, self.interpolation, self.antialias)
+        x = tf.nn.leaky_relu(self.conv_in(inputs), alpha=_LEAKY_SLOPE)
+        x = tf.nn.leaky_relu(self.conv_pointwise(x), alpha=_LEAKY_SLOPE)
+        x = self.bn_in(x, training=training)
+        bottleneck = resize_images(x, self.target_size, self.interpolation, self.antialias)
+        x = bottleneck
+        for block in self.res_blocks:
+            x = block(x, training=training)
+        x = self.bn_proj(self.conv_proj(x), training=training)
+        x = self.conv_out(x + bottleneck)
+        return naive + x
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.target_size + (input_shape[-1],)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(target_size=list(self.target_size), filters=self.filters, num_res_blocks=self.num_res_blocks,
+                      interpolation=self.interpolation, antialias=self.antialias)
+        return config

@@ -1,0 +1,307 @@
+"""The conformance kit: the checks every ``zoo.stages`` stage must pass.
+
+Each check is a small named function taking a :class:`~resizer_plugin.zoo.contract.Stage` (or a registered
+name) and raising :class:`ConformanceError` with a reason when the stage breaks the contract. Run one alone,
+all with :func:`check_stage`, or from pytest with :func:`parametrize_with_checks` (or ``pytest --zoo-stage NAME``).
+"""
+import json
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from ..compat import keras
+from ..zoo import registry
+from ..zoo.contract import ImageSpec, Stage, StageConfigError
+from .photos import sample_photos
+
+__all__ = ["CHECKS", "ConformanceError", "check_stage", "parametrize_with_checks", "resolve_stage",
+           "check_builds_from_defaults", "check_output_spec", "check_config_round_trip", "check_keras_save_load",
+           "check_gradients", "check_deterministic_inference", "check_mixed_precision", "check_tf_function_and_xla",
+           "check_rejects_bad_config", "check_fit_step_in_front_of_backbone"]
+
+_SPEC = ImageSpec(96, 96, 3)
+_ATOL = 1e-5
+
+
+class ConformanceError(AssertionError):
+    """A stage broke the stage contract; the message names the stage and the check."""
+
+
+def resolve_stage(stage):
+    """A Stage object, or the Stage registered under that name in ``zoo.stages``."""
+    if isinstance(stage, Stage):
+        return stage
+    if isinstance(stage, str):
+        return registry.stages.load(stage)
+    raise TypeError("expected a Stage or a registered stage name, got {!r}".format(stage))
+
+
+def _fail(stage, message):
+    raise ConformanceError("stage {!r}: {}".format(stage.name, message))
+
+
+def _seed(seed=0):
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+
+
+def _build(stage, spec=_SPEC, config=None):
+    try:
+        layer, out_spec = stage(config or {}, spec)
+    except Exception as error:
+        _fail(stage, "does not build from {} with input {}: {}: {}".format(
+            "its defaults" if not config else config, tuple(spec), type(error).__name__, error))
+    if not isinstance(layer, keras.layers.Layer):
+        _fail(stage, "build returned {!r}, not a Keras layer".format(type(layer).__name__))
+    return layer, out_spec
+
+
+def _photos(spec, count=3):
+    return tf.constant(sample_photos((spec.height, spec.width), count))
+
+
+def _max_diff(a, b):
+    return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
+
+
+def _assert_close(stage, what, expected, actual, atol=_ATOL, rtol=1e-5):
+    expected, actual = np.asarray(expected, dtype=np.float64), np.asarray(actual, dtype=np.float64)
+    if expected.shape != actual.shape:
+        _fail(stage, "{}: shapes differ, {} vs {}".format(what, expected.shape, actual.shape))
+    if not np.allclose(expected, actual, atol=atol, rtol=rtol):
+        _fail(stage, "{}: outputs differ by up to {:.3g}".format(what, _max_diff(expected, actual)))
+
+
+def check_builds_from_defaults(stage):
+    """The stage builds from an empty option mapping and runs on a batch of photos."""
+    stage = resolve_stage(stage)
+    layer, out_spec = _build(stage)
+    if not isinstance(out_spec, ImageSpec) or out_spec.channels is None or out_spec.channels < 1:
+        _fail(stage, "output spec {!r} is not an ImageSpec with a channel count".format(out_spec))
+    outputs = layer(_photos(_SPEC), training=False)
+    if len(outputs.shape) != 4:
+        _fail(stage, "output rank is {}, expected 4 (NHWC)".format(len(outputs.shape)))
+
+
+def _spec_mismatch(out_spec, shape):
+    expected = (out_spec.height, out_spec.width, out_spec.channels)
+    return any(e is not None and s is not None and e != s for e, s in zip(expected, tuple(shape)[1:]))
+
+
+def check_output_spec(stage):
+    """The declared output spec matches the real output for square, non-square and unknown input sizes."""
+    stage = resolve_stage(stage)
+    cases = [(ImageSpec(96, 96, 3), [(96, 96)]), (ImageSpec(80, 120, 3), [(80, 120)]),
+             (ImageSpec(None, None, 3), [(64, 96), (100, 72)])]
+    for spec, sizes in cases:
+        layer, out_spec = _build(stage, spec)
+        symbolic = layer(keras.Input((spec.height, spec.width, spec.channels)))
+        if _spec_mismatch(out_spec, symbolic.shape):
+            _fail(stage, "input {}: declared output {} but the symbolic output is {}".format(
+                tuple(spec), tuple(out_spec), tuple(symbolic.shape)))
+        for size in sizes:
+            shape = tuple(layer(_photos(ImageSpec(size[0], size[1], 3), 2), training=False).shape)
+            if len(shape) != 4 or _spec_mismatch(out_spec, shape) or None in shape:
+                _fail(stage, "input {} fed {}: declared output {} but got {}".format(
+                    tuple(spec), size, tuple(out_spec), shape))
+
+
+def check_config_round_trip(stage):
+    """``from_config(get_config())`` with the same weights gives identical outputs; the config is JSON."""
+    stage = resolve_stage(stage)
+    _seed()
+    layer, _ = _build(stage)
+    x = _photos(_SPEC)
+    expected = layer(x, training=False)
+    config = layer.get_config()
+    try:
+        json.dumps(config)
+    except TypeError as error:
+        _fail(stage, "get_config() is not JSON-serializable: {}".format(error))
+    clone = type(layer).from_config(config)
+    clone(x, training=False)
+    clone.set_weights(layer.get_weights())
+    _assert_close(stage, "from_config(get_config()) with the same weights", expected, clone(x, training=False))
+
+
+def _save_path(folder):
+    # .keras needs Keras >= 2.13; older tf.keras (TF 2.6 on Ascend) saves HDF5.
+    version = tuple(int(p) for p in keras.__version__.split(".")[:2])
+    return os.path.join(folder, "stage.keras" if version >= (2, 13) else "stage.h5")
+
+
+def check_keras_save_load(stage):
+    """A model holding the stage saves and loads (no custom_objects) with identical outputs."""
+    stage = resolve_stage(stage)
+    _seed()
+    layer, _ = _build(stage)
+    inputs = keras.Input((_SPEC.height, _SPEC.width, _SPEC.channels))
+    model = keras.Model(inputs, layer(inputs))
+    x = _photos(_SPEC)
+    expected = model(x, training=False)
+    with tempfile.TemporaryDirectory() as folder:
+        path = _save_path(folder)
+        try:
+            model.save(path)
+            loaded = keras.models.load_model(path, compile=False)
+        except Exception as error:
+            _fail(stage, "save/load of a model holding it failed: {}: {} (is the layer registered with "
+                         "keras.utils.register_keras_serializable?)".format(type(error).__name__, error))
+    _assert_close(stage, "after save and load", expected, loaded(x, training=False))
+
+
+def check_gradients(stage):
+    """Trainable stages get a non-zero gradient on every trainable weight; non-trainable ones have none."""
+    stage = resolve_stage(stage)
+    _seed()
+    layer, _ = _build(stage)
+    x = _photos(_SPEC)
+    layer(x, training=False)
+    weights = layer.trainable_weights
+    if not stage.trainable:
+        if weights:
+            _fail(stage, "declared trainable=False but has trainable weights: {}".format(
+                [w.name for w in weights]))
+        return
+    if not weights:
+        _fail(stage, "declared trainable=True but has no trainable weights")
+    projection = tf.random.stateless_normal(layer(x, training=True).shape, seed=(1, 2))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.cast(layer(x, training=True), tf.float32) * projection)
+    grads = tape.gradient(loss, weights)
+    dead = [w.name for w, g in zip(weights, grads) if g is None or not np.any(tf.convert_to_tensor(g).numpy())]
+    if dead:
+        _fail(stage, "zero or missing gradient on trainable weights: {}".format(dead))
+    bad = [w.name for w, g in zip(weights, grads) if not np.all(np.isfinite(tf.convert_to_tensor(g).numpy()))]
+    if bad:
+        _fail(stage, "non-finite gradient on: {}".format(bad))
+
+
+def check_deterministic_inference(stage):
+    """Inference gives the same output twice, and each image's output does not depend on its batch-mates."""
+    stage = resolve_stage(stage)
+    _seed()
+    layer, _ = _build(stage)
+    x = _photos(_SPEC, 3)
+    first = layer(x, training=False).numpy()
+    _assert_close(stage, "two inference calls on the same batch", first, layer(x, training=False), atol=0, rtol=0)
+    alone = layer(x[:1], training=False).numpy()
+    _assert_close(stage, "image 0 alone vs in a batch of 3", first[:1], alone, atol=1e-4, rtol=1e-4)
+    reversed_out = layer(x[::-1], training=False).numpy()
+    _assert_close(stage, "batch order reversed", first, reversed_out[::-1], atol=1e-4, rtol=1e-4)
+
+
+def check_mixed_precision(stage):
+    """Under mixed_float16 and mixed_bfloat16 variables stay float32 and the output has the compute dtype."""
+    stage = resolve_stage(stage)
+    original = keras.mixed_precision.global_policy()
+    try:
+        for policy in ("mixed_float16", "mixed_bfloat16"):
+            keras.mixed_precision.set_global_policy(policy)
+            compute = keras.mixed_precision.global_policy().compute_dtype
+            layer, _ = _build(stage)
+            outputs = layer(_photos(_SPEC), training=False)
+            if outputs.dtype.name != compute:
+                _fail(stage, "under {} the output is {}, expected {}".format(policy, outputs.dtype.name, compute))
+            wrong = [(w.name, w.dtype.name if hasattr(w.dtype, "name") else str(w.dtype)) for w in layer.weights
+                     if tf.as_dtype(w.dtype) != tf.float32]
+            if wrong:
+                _fail(stage, "under {} these variables are not float32: {}".format(policy, wrong))
+            if not np.all(np.isfinite(tf.cast(outputs, tf.float32).numpy())):
+                _fail(stage, "under {} the output is not finite".format(policy))
+    finally:
+        keras.mixed_precision.set_global_policy(original)
+
+
+def check_tf_function_and_xla(stage):
+    """Inside tf.function, and compiled with XLA (jit_compile=True), the outputs match eager execution."""
+    stage = resolve_stage(stage)
+    _seed()
+    layer, _ = _build(stage)
+    x = _photos(_SPEC)
+    eager = layer(x, training=False)
+    for jit in (False, True):
+        fn = tf.function(lambda t: layer(t, training=False), jit_compile=jit)
+        try:
+            outputs = fn(x)
+        except Exception as error:
+            _fail(stage, "fails inside tf.function(jit_compile={}): {}: {}".format(
+                jit, type(error).__name__, str(error).splitlines()[0] if str(error) else ""))
+        _assert_close(stage, "tf.function(jit_compile={}) vs eager".format(jit), eager, outputs, atol=1e-4, rtol=1e-4)
+
+
+class _NotAnOptionValue:
+    """A value no option validator may accept."""
+
+    def __repr__(self):
+        return "<not an option value>"
+
+
+def check_rejects_bad_config(stage):
+    """Unknown keys and wrongly typed values raise StageConfigError naming the stage and the key."""
+    stage = resolve_stage(stage)
+    key = "no_such_option_zz"
+    bad_configs = [({key: 1}, key)] + [({name: _NotAnOptionValue()}, name) for name in stage.options]
+    for config, key in bad_configs:
+        try:
+            stage(config, _SPEC)
+        except StageConfigError as error:
+            if stage.name not in str(error) or key not in str(error):
+                _fail(stage, "the error for {!r} does not name the stage and the key: {}".format(config, error))
+            continue
+        except Exception as error:
+            _fail(stage, "{!r} raised {}: {}, not StageConfigError".format(config, type(error).__name__, error))
+        _fail(stage, "accepted the bad option {!r}".format(config))
+
+
+def check_fit_step_in_front_of_backbone(stage):
+    """In front of a small conv backbone, one ``fit`` step leaves the loss and every weight finite."""
+    stage = resolve_stage(stage)
+    _seed()
+    layer, out_spec = _build(stage)
+    inputs = keras.Input((_SPEC.height, _SPEC.width, _SPEC.channels))
+    x = layer(inputs)
+    x = keras.layers.Conv2D(8, 3, strides=2, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(2, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    images = _photos(_SPEC, 4)
+    history = model.fit(images, np.array([0, 1, 0, 1]), batch_size=4, epochs=1, verbose=0)
+    loss = history.history["loss"][-1]
+    if not np.isfinite(loss):
+        _fail(stage, "the loss after one fit step is {}".format(loss))
+    bad = [w.name for w in model.weights if not np.all(np.isfinite(np.asarray(w.numpy(), dtype=np.float64)))]
+    if bad:
+        _fail(stage, "non-finite weights after one fit step: {}".format(bad))
+
+
+CHECKS = (check_builds_from_defaults, check_output_spec, check_config_round_trip, check_keras_save_load,
+          check_gradients, check_deterministic_inference, check_mixed_precision, check_tf_function_and_xla,
+          check_rejects_bad_config, check_fit_step_in_front_of_backbone)
+
+
+def check_stage(stage, checks=CHECKS):
+    """Run every check on ``stage`` (a Stage or registered name); raise ConformanceError listing all failures."""
+    stage = resolve_stage(stage)
+    failures = []
+    for check in checks:
+        try:
+            check(stage)
+        except ConformanceError as error:
+            failures.append("{}: {}".format(check.__name__, error))
+    if failures:
+        raise ConformanceError("stage {!r} failed {} of {} checks:\n  {}".format(
+            stage.name, len(failures), len(checks), "\n  ".join(failures)))
+    return [check.__name__ for check in checks]
+
+
+def parametrize_with_checks(stages, checks=CHECKS):
+    """A ``pytest.mark.parametrize`` over (stage, check) with readable ids, for ``def test(stage, check)``."""
+    import pytest
+
+    resolved = [resolve_stage(s) for s in stages]
+    params = [pytest.param(s, c, id="{}-{}".format(s.name, c.__name__)) for s in resolved for c in checks]
+    return pytest.mark.parametrize("stage, check", params)

@@ -1,0 +1,31 @@
+"""Real photos for checks and pictures: scikit-image's bundled samples, read offline from the installed package."""
+import numpy as np
+
+__all__ = ["PHOTO_NAMES", "load_photo", "sample_photos"]
+
+#: scikit-image sample photos used, in order: a cat, a coffee cup, an astronaut, a rocket launch.
+PHOTO_NAMES = ("chelsea", "coffee", "astronaut", "rocket")
+
+
+def load_photo(name):
+    """One sample photo as uint8 H x W x 3."""
+    try:
+        from skimage import data
+    except ImportError as error:
+        raise ImportError("real test photos come from scikit-image: pip install 'resizer-plugin[test]' "
+                          "(or scikit-image)") from error
+    image = getattr(data, name)()
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    return np.ascontiguousarray(image[..., :3], dtype=np.uint8)
+
+
+def sample_photos(size, count=3, dtype="float32"):
+    """``count`` photos area-resized to ``size`` (height, width), as a batch; float in [0, 1] or uint8."""
+    import tensorflow as tf
+
+    names = [PHOTO_NAMES[i % len(PHOTO_NAMES)] for i in range(count)]
+    batch = np.stack([tf.image.resize(load_photo(n), size, method="area").numpy() for n in names])
+    if np.dtype(dtype) == np.uint8:
+        return np.clip(np.round(batch), 0, 255).astype(np.uint8)
+    return (batch / 255.0).astype(dtype)

@@ -1,0 +1,46 @@
+"""resizer-plugin: the learnable image resizer as a zoo preprocessing stage, and the zoo-run recipe host."""
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "resizer_plugin" / "__init__.py").read_text()).group(1)
+
+setup(
+    name="resizer-plugin",
+    version=VERSION,
+    description="Learnable image resizer (Talebi & Milanfar, ICCV 2021) as a Keras model-zoo preprocessing stage",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["resizer_plugin", "resizer_plugin.*"]),
+    python_requires=">=3.7",
+    # No TensorFlow floor above 2.6: an Ascend machine's TensorFlow 2.6.5 must not be upgraded by this install.
+    install_requires=[
+        "tensorflow>=2.6",
+        "click>=7.0",
+        "pyyaml>=5.1",
+        "numpy",
+        "matplotlib",
+        "importlib_metadata>=3.6; python_version<'3.10'",
+    ],
+    extras_require={
+        # keras-cv backbones need Keras 3; kept out of the core so a tf.keras 2 machine is not upgraded.
+        "keras-cv": ["keras-cv"],
+        "test": ["pytest>=7", "scikit-image", "keras-cv"],
+    },
+    entry_points={
+        "console_scripts": [],
+        "zoo.stages": [
+            "rescale = resizer_plugin.stages:rescale",
+            "resize = resizer_plugin.stages:resize",
+            "learnable_resizer = resizer_plugin.stages:learnable_resizer",
+        ],
+        "pytest11": ["zoo_conformance = resizer_plugin.testing.pytest_plugin"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Framework :: Pytest",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

@@ -1,0 +1,77 @@
+"""The conformance kit on every registered stage, and proof that each of its checks can fail."""
+import pytest
+
+from resizer_plugin.testing import conformance
+from resizer_plugin.testing.conformance import CHECKS, ConformanceError, check_stage, parametrize_with_checks
+from resizer_plugin.zoo import registry
+
+from .broken_stages import BROKEN, forgets_config, produces_nan
+
+REGISTERED = registry.stages.names()
+
+
+def test_this_package_registers_its_three_stages():
+    assert {"rescale", "resize", "learnable_resizer"} <= set(REGISTERED)
+
+
+@parametrize_with_checks(REGISTERED)
+def test_registered_stage_conforms(stage, check):
+    check(stage)
+
+
+def test_every_check_has_a_broken_stage():
+    assert set(BROKEN) == {c.__name__ for c in CHECKS}
+
+
+@pytest.mark.parametrize("check_name, broken, phrase",
+                         [(c, s, p) for c, cases in BROKEN.items() for s, p in cases],
+                         ids=lambda v: v.name if hasattr(v, "name") else None)
+def test_check_fails_on_broken_stage(check_name, broken, phrase):
+    check = getattr(conformance, check_name)
+    with pytest.raises(ConformanceError) as info:
+        check(broken)
+    assert broken.name in str(info.value)
+    assert phrase.lower() in str(info.value).lower()
+
+
+def test_check_stage_reports_every_failure():
+    with pytest.raises(ConformanceError) as info:
+        check_stage(produces_nan)
+    message = str(info.value)
+    assert "check_fit_step_in_front_of_backbone" in message and "check_mixed_precision" in message
+    assert "check_output_spec" not in message
+
+
+def test_check_stage_passes_on_registered_name():
+    assert check_stage("resize") == [c.__name__ for c in CHECKS]
+
+
+def test_parametrize_ids_read_well():
+    mark = parametrize_with_checks([forgets_config], checks=CHECKS[:2])
+    assert [p.id for p in mark.args[1]] == ["forgets_config-check_builds_from_defaults",
+                                            "forgets_config-check_output_spec"]
+
+
+def test_pytest_plugin_runs_kit_on_named_stage(pytester):
+    result = pytester.runpytest_subprocess("--zoo-stage", "resize", "-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=len(CHECKS))
+
+
+def test_pytest_plugin_reports_unknown_stage(pytester):
+    result = pytester.runpytest_subprocess("--zoo-stage", "no_such_stage_zz", "-q", "-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*unknown stage 'no_such_stage_zz'*"])
+
+
+def test_pytest_plugin_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = "import sys, resizer_plugin.testing.pytest_plugin; print('tensorflow' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_public_kit_api_from_the_testing_package():
+    from resizer_plugin import testing
+
+    assert testing.check_stage is check_stage and testing.CHECKS is CHECKS

@@ -1,0 +1,168 @@
+"""LearnableResizer: the paper's architecture, any size, serialization, precision, and that it learns."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from benchmarks.reference import reference_resizer, sublayers_by_reference_name
+from resizer_plugin import LearnableResizer
+from resizer_plugin.compat import keras
+from resizer_plugin.layers import INTERPOLATIONS, Resize, ResidualBlock
+from resizer_plugin.testing.photos import sample_photos
+
+
+def _resizer_params(n, r, c=3):
+    conv_in = 7 * 7 * c * n + n
+    pointwise = n * n + n
+    bn = 4 * n
+    res_block = 2 * (3 * 3 * n * n) + 2 * bn
+    proj = 3 * 3 * n * n + bn
+    conv_out = 7 * 7 * n * c + c
+    return conv_in + pointwise + bn + r * res_block + proj + conv_out
+
+
+@pytest.mark.parametrize("n, r, c", [(16, 1, 3), (8, 3, 3), (16, 0, 1), (32, 2, 3)])
+def test_parameter_count_follows_the_paper(n, r, c):
+    layer = LearnableResizer((150, 150), filters=n, num_res_blocks=r)
+    layer.build((None, None, None, c))
+    assert layer.count_params() == _resizer_params(n, r, c)
+
+
+def test_default_resizer_has_12163_parameters():
+    layer = LearnableResizer((150, 150))
+    layer.build((None, 300, 300, 3))
+    assert layer.count_params() == 12163
+
+
+@pytest.mark.slow
+def test_resizer_in_front_of_densenet121_has_7051717_parameters():
+    backbone = keras.applications.DenseNet121(weights=None, classes=2, input_shape=(150, 150, 3))
+    assert backbone.count_params() == 7039554
+    inputs = keras.Input((300, 300, 3))
+    model = keras.Model(inputs, backbone(LearnableResizer((150, 150))(inputs)))
+    assert model.count_params() == 7051717
+
+
+def _copy_into_reference(layer, reference):
+    present = {l.name for l in reference.layers}  # the unchained bug's dead blocks are pruned from its graph
+    for name, sublayer in sublayers_by_reference_name(layer).items():
+        if name in present:
+            reference.get_layer(name).set_weights(sublayer.get_weights())
+
+
+def _randomize_batch_norm_statistics(layer):
+    rng = np.random.default_rng(0)
+    for sublayer in sublayers_by_reference_name(layer).values():
+        if isinstance(sublayer, keras.layers.BatchNormalization):
+            gamma, beta, mean, var = sublayer.get_weights()
+            sublayer.set_weights([rng.uniform(0.5, 1.5, gamma.shape), rng.normal(0, 0.1, beta.shape),
+                                  rng.normal(0, 0.1, mean.shape), rng.uniform(0.5, 1.5, var.shape)])
+
+
+@pytest.mark.parametrize("num_res_blocks", [1, 2, 3])
+@pytest.mark.parametrize("training", [False, True])
+def test_matches_the_reference_composition_with_chained_blocks(num_res_blocks, training):
+    photos = sample_photos((120, 96), 2)
+    layer = LearnableResizer((60, 48), num_res_blocks=num_res_blocks)
+    layer(photos)
+    _randomize_batch_norm_statistics(layer)
+    reference = reference_resizer((60, 48), num_res_blocks=num_res_blocks)
+    _copy_into_reference(layer, reference)
+    np.testing.assert_allclose(layer(photos, training=training), reference(photos, training=training),
+                               atol=2e-5, rtol=1e-5)
+
+
+def test_residual_blocks_are_chained_not_all_fed_the_bottleneck():
+    photos = sample_photos((96, 96), 2)
+    layer = LearnableResizer((48, 48), num_res_blocks=2)
+    layer(photos)
+    _randomize_batch_norm_statistics(layer)
+    unchained = reference_resizer((48, 48), num_res_blocks=2, chain_res_blocks=False)
+    _copy_into_reference(layer, unchained)
+    assert np.max(np.abs(layer(photos, training=False) - unchained(photos, training=False))) > 1e-3
+
+
+@pytest.mark.parametrize("input_hw, target", [((300, 300), (150, 150)), ((120, 200), (64, 48)),
+                                              ((48, 64), (96, 160)), ((77, 131), (33, 33))])
+def test_any_input_and_target_size(input_hw, target):
+    layer = LearnableResizer(target)
+    symbolic = layer(keras.Input((None, None, 3)))
+    assert tuple(symbolic.shape) == (None,) + target + (3,)
+    out = layer(sample_photos(input_hw, 2), training=False)
+    assert tuple(out.shape) == (2,) + target + (3,)
+    assert np.all(np.isfinite(out.numpy()))
+
+
+def test_grayscale_input_keeps_one_channel():
+    gray = tf.image.rgb_to_grayscale(sample_photos((80, 80), 2))
+    assert tuple(LearnableResizer((40, 40))(gray).shape) == (2, 40, 40, 1)
+
+
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+def test_every_interpolation_resizes(interpolation):
+    photos = sample_photos((90, 120), 2)
+    out = LearnableResizer((45, 60), interpolation=interpolation)(photos, training=False)
+    naive = Resize((45, 60), interpolation)(photos)
+    assert tuple(out.shape) == (2, 45, 60, 3) and tuple(naive.shape) == (2, 45, 60, 3)
+    expected = tf.image.resize(photos, (45, 60), method=interpolation)
+    np.testing.assert_allclose(naive, expected, atol=1e-6)
+
+
+def test_antialias_changes_a_downscale():
+    photos = sample_photos((300, 300), 1)
+    plain = Resize((75, 75), "bilinear")(photos)
+    smooth = Resize((75, 75), "bilinear", antialias=True)(photos)
+    assert np.max(np.abs(plain - smooth)) > 0.05
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="target_size"):
+        LearnableResizer((0, 150))
+    with pytest.raises(ValueError, match="filters"):
+        LearnableResizer((150, 150), filters=0)
+    with pytest.raises(ValueError, match="interpolation"):
+        LearnableResizer((150, 150), interpolation="cubic")
+    with pytest.raises(ValueError, match="channel"):
+        LearnableResizer((150, 150)).build((None, None, None, None))
+
+
+def test_keras_file_round_trip_of_a_non_default_resizer(tmp_path):
+    photos = sample_photos((100, 80), 2)
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, LearnableResizer((40, 70), filters=8, num_res_blocks=2, interpolation="bicubic",
+                                                 antialias=True)(inputs))
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(photos, tf.image.resize(photos, (40, 70)), epochs=1, verbose=0)  # moves BN statistics off 0/1
+    path = str(tmp_path / "resizer.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    restored = loaded.layers[-1]
+    assert isinstance(restored, LearnableResizer) and restored.get_config() == model.layers[-1].get_config()
+    assert isinstance(restored.res_blocks[1], ResidualBlock)
+    np.testing.assert_array_equal(model(photos, training=False), loaded(photos, training=False))
+
+
+def test_policy_given_to_the_layer_reaches_every_sublayer():
+    layer = LearnableResizer((32, 32), dtype="mixed_bfloat16")
+    out = layer(sample_photos((64, 64), 1))
+    assert out.dtype == tf.bfloat16
+    assert {w.dtype for w in layer.weights} == {"float32"}
+    for sublayer in sublayers_by_reference_name(layer).values():
+        assert sublayer.compute_dtype == "bfloat16"
+
+
+def test_resizer_learns_to_reproduce_an_area_downscale():
+    """Trained alone on real photos, it cancels its random initial residual and approaches the target."""
+    keras.utils.set_random_seed(1)
+    photos = sample_photos((128, 128), 4)
+    target = tf.image.resize(photos, (32, 32), method="area")
+    inputs = keras.Input((128, 128, 3))
+    model = keras.Model(inputs, LearnableResizer((32, 32), filters=8)(inputs))
+
+    def error(training):
+        return float(tf.reduce_mean(tf.square(model(photos, training=training) - target)))
+
+    initial = error(False)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+    history = model.fit(photos, target, batch_size=4, epochs=100, verbose=0)
+    assert history.history["loss"][-1] < 0.25 * history.history["loss"][0]
+    assert error(True) < 0.25 * initial and error(False) < 0.25 * initial, (error(True), error(False), initial)
