@@ -22,19 +22,39 @@ setup(
         "pyyaml>=5.1",
         "numpy",
         "matplotlib",
+        "tensorflow-datasets",
+        "tensorboard",  # the TensorBoard callback; TensorFlow >= 2.20 no longer pulls it in
+        "importlib_resources",  # tensorflow-datasets uses it without declaring it
         "importlib_metadata>=3.6; python_version<'3.10'",
     ],
     extras_require={
         # keras-cv backbones need Keras 3; kept out of the core so a tf.keras 2 machine is not upgraded.
         "keras-cv": ["keras-cv"],
+        # the quickstart's photo_crops dataset and the README picture use scikit-image's sample photos
+        "examples": ["scikit-image"],
         "test": ["pytest>=7", "scikit-image", "keras-cv"],
     },
     entry_points={
-        "console_scripts": [],
+        "console_scripts": ["zoo-run = resizer_plugin.zoo.cli:main"],
         "zoo.stages": [
             "rescale = resizer_plugin.stages:rescale",
             "resize = resizer_plugin.stages:resize",
             "learnable_resizer = resizer_plugin.stages:learnable_resizer",
+        ],
+        "zoo.backbones": [
+            "keras.applications = resizer_plugin.zoo.backbones:keras_applications",
+            "keras_cv = resizer_plugin.zoo.backbones:keras_cv",
+            "small_cnn = resizer_plugin.zoo.backbones:small_cnn",
+        ],
+        "zoo.datasets": [
+            "tfds = resizer_plugin.zoo.data:tfds",
+            "image_folder = resizer_plugin.zoo.data:image_folder",
+            "photo_crops = resizer_plugin.zoo.data:photo_crops",
+        ],
+        "zoo.runtimes": [
+            "auto = resizer_plugin.runtimes.local:auto",
+            "cpu = resizer_plugin.runtimes.local:cpu",
+            "gpu = resizer_plugin.runtimes.local:gpu",
         ],
         "pytest11": ["zoo_conformance = resizer_plugin.testing.pytest_plugin"],
     },

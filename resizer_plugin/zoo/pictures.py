@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-__all__ = ["resizer_comparison"]
+__all__ = ["resizer_comparison", "training_curves"]
 
 
 def _show(axis, image, title=None):
@@ -17,7 +17,14 @@ def _show(axis, image, title=None):
         axis.set_title(title, fontsize=9)
 
 
-def resizer_comparison(images, resizer, path, target_size, title=None, dpi=80):
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def resizer_comparison(images, resizer, path, target_size, title=None, label="learnable resizer", dpi=80):
     """Save a grid: one row per image (float, [0, 1], NHWC), columns input | bilinear | ``resizer(images)``.
 
     ``resizer`` is any callable mapping the batch to resized images (a LearnableResizer layer, or a model's
@@ -35,10 +42,32 @@ def resizer_comparison(images, resizer, path, target_size, title=None, dpi=80):
     figure, axes = plt.subplots(rows, 3, figsize=(6.6, 2.3 * rows + (0.3 if title else 0)), squeeze=False)
     height, width = images.shape[1:3]
     columns = ("input {}x{}".format(height, width), "bilinear {}x{}".format(*target_size),
-               "learnable resizer {}x{}".format(*target_size))
+               "{} {}x{}".format(label, *target_size))
     for row in range(rows):
         for col, picture in enumerate((images[row], bilinear[row], learned[row])):
             _show(axes[row][col], picture, columns[col] if row == 0 else None)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+    return path
+
+
+def training_curves(history, path, title=None, dpi=80):
+    """Save loss and accuracy per epoch (train and validation) from history rows (dicts of floats)."""
+    plt = _pyplot()
+    epochs = [int(row.get("epoch", i)) + 1 for i, row in enumerate(history)]
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for axis, metric in zip(axes, ("loss", "accuracy")):
+        for prefix, style in (("", "-o"), ("val_", "--s")):
+            values = [row.get(prefix + metric) for row in history]
+            if any(v is not None for v in values):
+                axis.plot(epochs, values, style, label=(prefix or "train_") + metric)
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()

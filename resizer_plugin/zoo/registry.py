@@ -12,10 +12,10 @@ if sys.version_info >= (3, 10):
 else:  # the selectable entry_points() API needs the backport before 3.10
     from importlib_metadata import entry_points as _entry_points
 
-from .contract import Stage
+from .contract import BackboneFamily, DatasetSource, Runtime, Stage
 
 __all__ = ["GROUPS", "Registry", "PluginError", "UnknownPluginError", "PluginLoadError", "DuplicatePluginError",
-           "stages"]
+           "stages", "backbones", "runtimes", "datasets"]
 
 #: group name -> what one entry names, as the CLI and errors say it
 GROUPS = {"zoo.stages": "stage", "zoo.backbones": "backbone", "zoo.runtimes": "runtime", "zoo.datasets": "dataset"}
@@ -111,3 +111,6 @@ class Registry:
 
 
 stages = Registry("zoo.stages", expected_type=Stage)
+runtimes = Registry("zoo.runtimes", expected_type=Runtime)
+backbones = Registry("zoo.backbones", expected_type=BackboneFamily)
+datasets = Registry("zoo.datasets", expected_type=DatasetSource)

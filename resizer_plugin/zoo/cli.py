@@ -1,0 +1,172 @@
+"""zoo-run: recipe YAML -> data pipeline -> stages + backbone -> training -> checkpoints, logs, metrics, pictures.
+
+Bad input (recipe, overrides, data, output directory) exits with status 2 and one paragraph naming the file,
+the key and the value; a failure during training exits 1 and says where the log and the last checkpoint are.
+"""
+import logging
+import os
+import sys
+import traceback
+
+import click
+
+__all__ = ["main"]
+
+log = logging.getLogger("zoo")
+USAGE_ERROR = 2
+
+
+def _fail(message, code=USAGE_ERROR):
+    click.echo("zoo-run: error: {}".format(message), err=True)
+    sys.exit(code)
+
+
+def _setup_logging(log_file=None):
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(logging.Formatter("[zoo] %(message)s"))
+    log.addHandler(console)
+    if log_file:
+        handler = logging.FileHandler(log_file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        logging.getLogger("resizer_plugin").addHandler(handler)
+    logging.getLogger("resizer_plugin").addHandler(console)
+
+
+def _list_plugins():
+    from . import registry
+
+    for group, kind in registry.GROUPS.items():
+        click.echo("{}s ({}):".format(kind, group))
+        reg = registry.Registry(group)
+        for name, entries in reg.entries().items():
+            origin = "; ".join("{} ({})".format(e.distribution, e.value) for e in entries)
+            try:
+                plugin = getattr(registry, group.split(".")[1]).load(name)
+            except registry.PluginError as error:
+                click.echo("  {:<20} BROKEN: {}".format(name, error))
+                continue
+            click.echo("  {:<20} {}  [{}]".format(name, plugin.description, origin))
+            for model in getattr(plugin, "models", ()):
+                click.echo("      {}/{}".format(name, model))
+            for key, option in plugin.options.items():
+                default = "required" if option.required else "default {!r}".format(option.default)
+                click.echo("      {}: {} ({})".format(key, option.help, default))
+
+
+def _describe_data(recipe):
+    from .contract import DataError
+
+    try:
+        return recipe.dataset.describe(recipe.dataset_options), None
+    except DataError as error:
+        return None, "data.{}: {}".format(error.key, error) if error.key else str(error)
+
+
+def _dry_run(recipe):
+    from .model import build_model
+
+    info, problem = _describe_data(recipe)
+    classes = len(info.class_names) if info else 2
+    built = build_model(recipe, classes)
+    config = recipe.config
+    data = config["data"]
+    click.echo("recipe      {} ({})".format(config["name"], recipe.source))
+    click.echo("data        {} {}: train {!r}, val {!r}; images {}x{}, batch {}".format(
+        data["source"], info.location if info else "(NOT FOUND)", data["train_split"], data["val_split"],
+        data["image_size"][0], data["image_size"][1], data["batch_size"]))
+    click.echo("classes     {}".format(", ".join(info.class_names) if info else "unknown (assumed 2)"))
+    spec = recipe.input_spec
+    for stage, options in recipe.stages:
+        _, spec = stage(options, spec)
+        click.echo("stage       {:<18} -> {}x{}x{}  {}".format(stage.name, spec.height, spec.width, spec.channels,
+                                                              _short(options)))
+    click.echo("backbone    {}{} {}".format(recipe.backbone.name, "/" + recipe.backbone_model if recipe.backbone_model
+                                            else "", _short(recipe.backbone_options)))
+    click.echo("parameters  {:,} ({:,} trainable)".format(
+        built.model.count_params(), int(sum(int(_size(w)) for w in built.model.trainable_weights))))
+    train = config["train"]
+    click.echo("train       {} epochs, {} lr {}, {} (label smoothing {})".format(
+        train["epochs"], train["optimizer"]["type"], train["optimizer"]["learning_rate"], train["loss"]["type"],
+        train["loss"]["label_smoothing"]))
+    click.echo("runtime     {} {}".format(recipe.runtime.name, _short(recipe.runtime_options)))
+    click.echo("output      {}".format(config["output"]["dir"]))
+    if problem:
+        _fail("{}: {}".format(recipe.source, problem))
+
+
+def _size(weight):
+    size = 1
+    for dim in weight.shape:
+        size *= int(dim)
+    return size
+
+
+def _short(options):
+    return ", ".join("{}={}".format(k, v) for k, v in options.items())
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("recipe", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="override a recipe value (YAML-typed), e.g. --set train.epochs=1; repeatable")
+@click.option("--data-dir", help="sets data.data_dir (where the dataset lies)")
+@click.option("--output-dir", help="sets output.dir (default runs/<name>)")
+@click.option("--device", help="sets runtime.device: auto, cpu, gpu, ascend")
+@click.option("--resume", is_flag=True, help="continue the run in the output directory from its last checkpoint")
+@click.option("--dry-run", is_flag=True, help="validate, build the model, print the plan and parameter count")
+@click.option("--list", "list_plugins", is_flag=True, help="list stages, backbones, runtimes, datasets and origins")
+def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, list_plugins):
+    """Train the model a RECIPE (YAML) describes."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _setup_logging()
+    if list_plugins:
+        _list_plugins()
+        return
+    if not recipe:
+        _fail("give a RECIPE file (or --list); see zoo-run --help")
+    from .contract import DataError, OptionError
+    from .recipe import RecipeError, load_recipe
+    from .registry import PluginError
+    from .train import OutputDirError, check_output_dir, train
+
+    extra = list(overrides)
+    if output_dir:
+        extra.append("output.dir={}".format(output_dir))
+    if device:
+        extra.append("runtime.device={}".format(device))
+    try:
+        parsed = load_recipe(recipe, extra, data_dir=data_dir)
+    except RecipeError as error:
+        _fail(str(error))
+    if dry_run:
+        _dry_run(parsed)
+        return
+    out = parsed.config["output"]["dir"]
+    try:
+        check_output_dir(out, resume)
+        _, problem = _describe_data(parsed)
+        if problem:
+            _fail("{}: {}".format(recipe, problem))
+        os.makedirs(out, exist_ok=True)
+        _setup_logging(os.path.join(out, "train.log"))
+        train(parsed, out, resume=resume)
+    except (OutputDirError, PluginError, OptionError) as error:
+        _fail(str(error))
+    except DataError as error:
+        _fail("{}: {}".format(recipe, error))
+    except KeyboardInterrupt:
+        _fail("interrupted; completed epochs are checkpointed in {}: rerun with --resume".format(out), 130)
+    except Exception as error:  # report, keep the checkpoints, point at the log
+        with open(os.path.join(out, "train.log"), "a") as handle:
+            handle.write(traceback.format_exc())
+        _fail("training failed: {}: {}\n  the traceback is in {}; completed epochs are checkpointed in {} "
+              "(rerun with --resume)".format(type(error).__name__, error, os.path.join(out, "train.log"), out), 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The recipe's model: uint8 image -> stage 1 -> ... -> stage k -> backbone -> head (pooling, dropout, Dense)."""
+from typing import NamedTuple
+
+from ..compat import keras
+from .contract import ImageSpec
+
+__all__ = ["RecipeModel", "build_model", "set_batch_norm_momentum"]
+
+
+class RecipeModel(NamedTuple):
+    model: object          # the whole classifier
+    stages: object         # image -> output of the last stage (what the backbone sees), for pictures
+    backbone_input: ImageSpec
+
+
+def build_model(recipe, num_classes):
+    """Build the recipe's classifier for ``num_classes`` classes (call inside the runtime's strategy scope)."""
+    spec = recipe.input_spec
+    inputs = keras.Input((spec.height, spec.width, spec.channels), dtype="uint8", name="image")
+    x = inputs
+    if not recipe.stages:  # the pipeline keeps pixels uint8; without stages only a cast stands before the backbone
+        x = keras.layers.Rescaling(1.0, name="to_float")(x)
+    for stage, options in recipe.stages:
+        layer, spec = stage(options, spec)
+        x = layer(x)
+    stages_output = x
+    backbone = recipe.backbone.build(recipe.backbone_model, recipe.backbone_options, spec)
+    x = backbone(x)
+    head = recipe.config["model"]["head"]
+    pooling = keras.layers.GlobalAveragePooling2D if head["pooling"] == "avg" else keras.layers.GlobalMaxPooling2D
+    x = pooling(name="head_pool")(x)
+    if head["dropout"]:
+        x = keras.layers.Dropout(head["dropout"], name="head_dropout")(x)
+    x = keras.layers.Dense(num_classes, name="head_dense")(x)
+    outputs = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(x)
+    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in recipe.config["name"])
+    model = keras.Model(inputs, outputs, name=name)
+    momentum = recipe.config["train"]["batch_norm_momentum"]
+    if momentum is not None:
+        set_batch_norm_momentum(model, momentum)
+    return RecipeModel(model, keras.Model(inputs, stages_output), spec)
+
+
+def set_batch_norm_momentum(model, momentum):
+    """Set the moving-statistics momentum of every BatchNormalization in ``model``, nested layers included."""
+    layers = [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+              if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in layers:
+        layer.momentum = momentum
+    return len(layers)
