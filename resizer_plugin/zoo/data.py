@@ -297,22 +297,22 @@ photo_crops = DatasetSource(
 
 # ---- the pipeline -------------------------------------------------------------------------------------------
 
-def _to_uint8_image(image, size):
+def _to_uint8_image(image, size, antialias):
     if image.dtype == tf.string:
         image = tf.io.decode_image(image, channels=3, expand_animations=False)
-    image = tf.image.resize(image, size, method="bilinear", antialias=True)
+    image = tf.image.resize(image, size, method="bilinear", antialias=antialias)
     image = tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
     image.set_shape(tuple(size) + (3,))
     return image
 
 
 def make_pipeline(dataset, image_size, batch_size, num_classes, training, seed, shuffle_buffer=1024,
-                  drop_remainder=False, one_hot=True):
+                  drop_remainder=False, one_hot=True, antialias=False):
     """``(image, label)`` pairs -> batches of ``(uint8 [B, H, W, 3], label)``: shuffled (training only, with
-    ``seed``), decoded and resized in parallel, batched, prefetched. Labels one-hot (float32) or int."""
+    ``seed``), decoded and resized (bilinear) in parallel, batched, prefetched. Labels one-hot (float32) or int."""
     if training:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(lambda image, label: (_to_uint8_image(image, image_size), label),
+    dataset = dataset.map(lambda image, label: (_to_uint8_image(image, image_size, antialias), label),
                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training or seed is not None)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     if one_hot:

@@ -63,6 +63,7 @@ _SCHEMA = {
         "batch_size": Option(integer(min=1), 32, "global batch size"),
         "shuffle_buffer": Option(integer(min=1), 1024, "examples in the shuffle buffer"),
         "drop_remainder": Option(boolean(), False, "drop the last partial batch (static shapes)"),
+        "antialias": Option(boolean(), False, "anti-alias the pipeline's bilinear resize to image_size"),
     },
     "model": {
         "stages": Option(lambda v: _list(v), [], "preprocessing stages in order, each {type: NAME, options...}"),

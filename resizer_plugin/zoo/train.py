@@ -148,7 +148,7 @@ def _pipelines(recipe, info, session):
         raw = recipe.dataset.load(recipe.dataset_options, split, recipe.config["seed"] if training else None)
         dataset = make_pipeline(raw, data["image_size"], data["batch_size"], len(info.class_names), training,
                                 recipe.config["seed"], data["shuffle_buffer"],
-                                data["drop_remainder"] or session.static_shapes, one_hot)
+                                data["drop_remainder"] or session.static_shapes, one_hot, data["antialias"])
         if steps is not None:
             dataset = dataset.repeat()
         return session.distribute_dataset(dataset, data["batch_size"])
@@ -164,7 +164,7 @@ def _picture_images(recipe, info, count, scan=512):
     raw = recipe.dataset.load(recipe.dataset_options, recipe.dataset_options["val_split"], None).take(scan)
     by_class = {}
     for images, labels in make_pipeline(raw, data["image_size"], 64, len(info.class_names), False, None,
-                                        one_hot=False):
+                                        one_hot=False, antialias=data["antialias"]):
         for image, label in zip(images.numpy(), labels.numpy()):
             by_class.setdefault(int(label), []).append(image)
     queues = [by_class[k] for k in sorted(by_class)]
@@ -229,8 +229,8 @@ def train(recipe, output_dir, resume=False, session=None):
                                               max_to_keep=1)
     if resume and manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        log.info("resumed from %s: %d of %d epochs done", manager.latest_checkpoint, int(state["epoch"].numpy()),
-                 config["train"]["epochs"])
+        log.info("resumed from %s: %d of %d epochs done (optimizer step %d)", manager.latest_checkpoint,
+                 int(state["epoch"].numpy()), config["train"]["epochs"], int(model.optimizer.iterations.numpy()))
     elif resume:
         log.info("--resume: no checkpoint in %s yet, starting from scratch", output_dir)
     initial_epoch = int(state["epoch"].numpy())

@@ -1,0 +1,166 @@
+"""zoo-run end to end: the quickstart, the reference recipe on a 4.0.0 fixture, resume after SIGKILL, bad data."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow as tf
+import yaml
+from click.testing import CliRunner
+
+from resizer_plugin.zoo.cli import main
+
+RECIPES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
+
+
+def _zoo_run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output + result.stderr
+    return result
+
+
+def _metrics(out):
+    with open(os.path.join(str(out), "metrics.json")) as handle:
+        return json.load(handle)
+
+
+@pytest.mark.slow
+def test_quickstart_trains_and_writes_everything(tmp_path):
+    out = tmp_path / "q1"
+    _zoo_run(os.path.join(RECIPES, "quickstart.yaml"), "--output-dir", out)
+    metrics = _metrics(out)
+    assert metrics["epochs"] == 5 and metrics["val_accuracy"] >= 0.8, metrics  # 4 classes: chance is 0.25
+    assert metrics["parameters"] > 12163 and metrics["examples_per_second"] > 0
+    assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-5")
+    assert tf.train.latest_checkpoint(str(out / "checkpoints" / "best"))
+    for picture in ("training_curves.png", "resizer_before.png", "resizer_after.png"):
+        assert (out / "pictures" / picture).stat().st_size > 10000
+    log = (out / "train.log").read_text()
+    assert "TimeHistory: " in log and " examples/second between steps 0 and 8" in log
+    assert os.listdir(str(out / "logs" / "train")) and yaml.safe_load((out / "recipe.yaml").read_text())["seed"] == 42
+
+
+def test_reference_recipe_dry_run_counts_7051717_parameters(tfds_dir):
+    result = _zoo_run(os.path.join(RECIPES, "densenet_cats_dogs.yaml"), "--data-dir", tfds_dir, "--dry-run")
+    assert "parameters  7,051,717" in result.output
+    assert "classes     cat, dog" in result.output and "learnable_resizer  -> 150x150x3" in result.output
+
+
+def test_dry_run_without_data_prints_the_plan_and_exits_2(tmp_path):
+    result = CliRunner().invoke(main, [os.path.join(RECIPES, "densenet_cats_dogs.yaml"), "--dry-run",
+                                       "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "parameters  7,051,717" in result.output and "data.data_dir: no prepared TFDS dataset" in result.stderr
+
+
+@pytest.mark.slow
+def test_reference_recipe_trains_offline_on_the_4_0_0_fixture(tfds_dir, tmp_path):
+    out = tmp_path / "ref"
+    _zoo_run(os.path.join(RECIPES, "densenet_cats_dogs.yaml"), "--data-dir", tfds_dir, "--output-dir", out,
+             "--set", "train.epochs=1", "--set", "train.steps_per_epoch=2", "--set", "train.validation_steps=1",
+             "--set", "data.batch_size=4", "--set", "data.shuffle_buffer=16")
+    metrics = _metrics(out)
+    assert metrics["parameters"] == 7051717 and metrics["epochs"] == 1 and metrics["classes"] == ["cat", "dog"]
+    assert metrics["val_accuracy"] is not None
+
+
+@pytest.mark.parametrize("recipe", ["densenet_cats_dogs_bilinear.yaml", "resnet50_cats_dogs.yaml",
+                                    "mobilenetv2_cats_dogs.yaml"])
+def test_bundled_recipes_validate_and_build(recipe, tfds_dir):
+    result = _zoo_run(os.path.join(RECIPES, recipe), "--data-dir", tfds_dir, "--dry-run")
+    assert "parameters  " in result.output
+
+
+def _small_recipe(tmp_path, **data):
+    recipe = {"name": "small", "seed": 1,
+              "data": dict({"source": "photo_crops", "image_size": [32, 32], "batch_size": 4, "train_examples": 8,
+                            "val_examples": 2}, **data),
+              "model": {"stages": [{"type": "rescale"}, {"type": "learnable_resizer", "target_size": [16, 16],
+                                                         "filters": 4}],
+                        "backbone": {"type": "small_cnn", "filters": 4, "blocks": 1}},
+              "train": {"epochs": 3, "steps_per_epoch": 60, "log_steps": 1, "batch_norm_momentum": 0.9,
+                        "optimizer": {"type": "adam", "learning_rate": 0.001}},
+              "runtime": {"device": "cpu"}}
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def _wait_for(path, text, process, timeout=240):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path) and text in open(path).read():
+            return
+        assert process.poll() is None, "zoo-run ended before {!r} appeared in {}".format(text, path)
+        time.sleep(0.01)
+    raise AssertionError("{!r} never appeared in {}".format(text, path))
+
+
+@pytest.mark.slow
+def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
+    recipe, out = _small_recipe(tmp_path), tmp_path / "run"
+    command = [sys.executable, "-m", "resizer_plugin.zoo.cli", str(recipe), "--output-dir", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(str(out / "train.log"), "between steps 64 and 65", process)  # mid epoch 2 (steps 60-119)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    latest = tf.train.latest_checkpoint(str(out / "checkpoints"))
+    assert latest.endswith("ckpt-1")
+    assert int(tf.train.load_checkpoint(latest).get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE")) == 1
+
+    result = subprocess.run(command + ["--resume"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "1 of 3 epochs done (optimizer step 60)" in result.stderr
+    history = (out / "history.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in history[1:]] == ["0", "1", "2"]
+    assert _metrics(out)["epochs"] == 3
+    assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-3")
+
+
+def test_resume_of_a_finished_run_trains_nothing_more(tmp_path):
+    recipe, out = _small_recipe(tmp_path), tmp_path / "done"
+    _zoo_run(recipe, "--output-dir", out, "--set", "train.epochs=1", "--set", "train.steps_per_epoch=2")
+    first = _metrics(out)
+    result = _zoo_run(recipe, "--output-dir", out, "--set", "train.epochs=1", "--set", "train.steps_per_epoch=2",
+                      "--resume")
+    assert "1 of 1 epochs done" in result.stderr and "Epoch 1/1" not in result.output
+    assert _metrics(out)["epochs"] == 1 and _metrics(out)["val_accuracy"] == first["val_accuracy"]
+
+
+def test_image_folder_with_bad_files_trains_and_reports_them(pet_images, tmp_path):
+    recipe = _small_recipe(tmp_path, source="image_folder", data_dir=pet_images, train_examples=None)
+    raw = yaml.safe_load(recipe.read_text())
+    del raw["data"]["train_examples"], raw["data"]["val_examples"]
+    recipe.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "pets"
+    result = _zoo_run(recipe, "--output-dir", out, "--set", "train.epochs=1", "--set", "train.steps_per_epoch=3")
+    assert "skipped 3 of 22 files" in result.stderr
+    metrics = _metrics(out)
+    assert metrics["skipped_files"] == {"corrupt or truncated": 1, "empty": 1, "not an image": 1}
+    assert metrics["classes"] == ["Cat", "Dog"]
+
+
+def test_a_third_party_stage_can_be_named_in_a_recipe(tmp_path, monkeypatch):
+    dist = tmp_path / "site" / "gain_stage-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: gain-stage\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[zoo.stages]\ngain = gain_stage_mod:gain\n")
+    (tmp_path / "site" / "gain_stage_mod.py").write_text(
+        "from resizer_plugin.compat import keras\n"
+        "from resizer_plugin.zoo.contract import Option, Stage, number\n"
+        "gain = Stage('gain', lambda o, s: (keras.layers.Rescaling(o['gain']), s),\n"
+        "             options={'gain': Option(number(), 2.0)}, trainable=False)\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    recipe = _small_recipe(tmp_path)
+    raw = yaml.safe_load(recipe.read_text())
+    raw["model"]["stages"].insert(1, {"type": "gain", "gain": 0.5})
+    recipe.write_text(yaml.safe_dump(raw))
+    result = _zoo_run(recipe, "--dry-run")
+    assert "stage       gain" in result.output and "gain=0.5" in result.output
+    sys.modules.pop("gain_stage_mod", None)
