@@ -14,7 +14,7 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["resizer_plugin", "resizer_plugin.*"]),
-    python_requires=">=3.7",
+    python_requires=">=3.7",  # npu_device runs on Python 3.7-3.9; CI checks the code for Python 3.8 with vermin
     # No TensorFlow floor above 2.6: an Ascend machine's TensorFlow 2.6.5 must not be upgraded by this install.
     install_requires=[
         "tensorflow>=2.6",
@@ -32,7 +32,8 @@ setup(
         "keras-cv": ["keras-cv"],
         # the quickstart's photo_crops dataset and the README picture use scikit-image's sample photos
         "examples": ["scikit-image"],
-        "test": ["pytest>=7", "scikit-image", "keras-cv"],
+        # tf-keras: the suite runs again on Keras 2 (TF_USE_LEGACY_KERAS=1); vermin: the Python 3.8 syntax check
+        "test": ["pytest>=7", "scikit-image", "keras-cv", "tf-keras", "vermin"],
     },
     entry_points={
         "console_scripts": ["zoo-run = resizer_plugin.zoo.cli:main"],
@@ -52,6 +53,7 @@ setup(
             "photo_crops = resizer_plugin.zoo.data:photo_crops",
         ],
         "zoo.runtimes": [
+            "ascend = resizer_plugin.runtimes.ascend:ascend",
             "auto = resizer_plugin.runtimes.local:auto",
             "cpu = resizer_plugin.runtimes.local:cpu",
             "gpu = resizer_plugin.runtimes.local:gpu",

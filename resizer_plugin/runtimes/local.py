@@ -3,7 +3,7 @@ import tensorflow as tf
 
 from ..compat import keras
 from ..zoo import registry
-from ..zoo.contract import Option, Runtime, RuntimeSession, boolean, choice
+from ..zoo.contract import Option, Runtime, RuntimeSession, boolean, choice, integer
 
 __all__ = ["cpu", "gpu", "auto", "LocalRuntime"]
 
@@ -20,8 +20,23 @@ def _options():
                                "multi_worker (hosts listed in TF_CONFIG)")}
 
 
-def _strategy(name):
+def _split_cpu(count):
+    """Expose the CPU as ``count`` logical devices (must happen before TensorFlow initializes its devices)."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+    except RuntimeError:
+        present = len(tf.config.list_logical_devices("CPU"))
+        if present != count:
+            raise RuntimeError("logical_devices: {} requested, but TensorFlow already initialized {} CPU device(s) "
+                               "in this process; run zoo-run in a fresh process".format(count, present)) from None
+
+
+def _strategy(name, device_type):
     if name == "mirrored":
+        cpus = tf.config.list_logical_devices("CPU")
+        if device_type == "CPU" and len(cpus) > 1:
+            return tf.distribute.MirroredStrategy([d.name for d in cpus])
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
@@ -31,8 +46,8 @@ def _strategy(name):
 class LocalRuntime(Runtime):
     """TensorFlow on this host's CPU or GPUs."""
 
-    def __init__(self, name, device_type, mixed_policy, description):
-        super().__init__(name, _options(), description)
+    def __init__(self, name, device_type, mixed_policy, description, options):
+        super().__init__(name, options, description)
         self.device_type, self.mixed_policy = device_type, mixed_policy
 
     def unavailable_reason(self):
@@ -42,18 +57,22 @@ class LocalRuntime(Runtime):
 
     def start(self, options):
         if self.device_type == "CPU":
+            if options["logical_devices"] > 1:
+                _split_cpu(options["logical_devices"])
             tf.config.set_visible_devices([], "GPU")
         policy = self.mixed_policy if options["precision"] == "mixed" else "float32"
         keras.mixed_precision.set_global_policy(policy)
-        strategy = _strategy(options["strategy"])
+        strategy = _strategy(options["strategy"], self.device_type)
         return RuntimeSession(self.name, strategy, policy=policy, jit_compile=options["jit_compile"],
                               description="{} ({} replica(s), {}, {} strategy{})".format(
                                   self.name, strategy.num_replicas_in_sync, policy, options["strategy"],
                                   ", XLA" if options["jit_compile"] else ""))
 
 
-cpu = LocalRuntime("cpu", "CPU", "mixed_bfloat16", "TensorFlow on the CPU")
-gpu = LocalRuntime("gpu", "GPU", "mixed_float16", "TensorFlow on the visible GPUs")
+cpu = LocalRuntime("cpu", "CPU", "mixed_bfloat16", "TensorFlow on the CPU", dict(
+    _options(), logical_devices=Option(integer(min=1, max=64), 1, "split the CPU into N logical devices, e.g. to try "
+                                                                  "strategy: mirrored on one host")))
+gpu = LocalRuntime("gpu", "GPU", "mixed_float16", "TensorFlow on the visible GPUs", _options())
 
 
 class AutoRuntime(Runtime):

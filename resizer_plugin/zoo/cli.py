@@ -106,6 +106,63 @@ def _size(weight):
     return size
 
 
+#: The Ascend ModelZoo port's launch flags, accepted one to one:
+#: (flag, recipe key or None for a switch that gates the next flag, click type, Ascend-only, help)
+PORT_FLAGS = (
+    ("--precision_mode", "runtime.precision_mode", str, True, "npu_device precision_mode"),
+    ("--over_dump", "runtime.overflow_dump", click.BOOL, True, "overflow detection dump (True/False)"),
+    ("--over_dump_path", "runtime.dump_path", str, True, "overflow dump folder"),
+    ("--data_dump_flag", "runtime.dump", click.BOOL, True, "dump op data (True/False)"),
+    ("--data_dump_step", "runtime.dump_step", str, True, "steps to dump, e.g. 0|5|10"),
+    ("--data_dump_path", "runtime.dump_path", str, True, "data dump folder"),
+    ("--profiling", "runtime.profiling", click.BOOL, True, "profile (True/False)"),
+    ("--profiling_dump_path", "runtime.profiling_path", str, True, "profiling output folder"),
+    ("--use_mixlist", None, click.BOOL, True, "apply --mixlist_file (True/False)"),
+    ("--mixlist_file", "runtime.mixlist_file", str, True, "modify_mixlist JSON file"),
+    ("--fusion_off_flag", None, click.BOOL, True, "apply --fusion_off_file (True/False)"),
+    ("--fusion_off_file", "runtime.fusion_switch_file", str, True, "fusion switch JSON file"),
+    ("--static", "data.drop_remainder", click.BOOL, False, "static shapes: drop the last partial batch"),
+    ("--log_steps", "train.log_steps", click.INT, False, "throughput line every N steps"),
+    ("--epoch", "train.epochs", click.INT, False, "epochs"),
+    ("--batch_size", "data.batch_size", click.INT, False, "global batch size"),
+    ("--data_path", "data.data_dir", str, False, "data folder"),
+)
+_GATED = {"mixlist_file": "use_mixlist", "fusion_off_file": "fusion_off_flag"}
+
+
+def _port_flag_options(function):
+    for flag, _, kind, _, text in reversed(PORT_FLAGS):
+        function = click.option(flag, type=kind, default=None, help="(Ascend port) " + text)(function)
+    return function
+
+
+def _port_overrides(port):
+    """(overrides, whether an Ascend-only flag was given) from the port's flags."""
+    paths = {port[name] for name in ("over_dump_path", "data_dump_path") if port[name]}
+    if len(paths) > 1:
+        _fail("--over_dump_path and --data_dump_path differ ({}); npu_device has one dump_path".format(
+            " vs ".join(sorted(paths))))
+    overrides, ascend_only = [], False
+    for flag, key, _, ascend, _ in PORT_FLAGS:
+        name = flag.lstrip("-")
+        if port[name] is None or key is None or (name in _GATED and not port[_GATED[name]]):
+            continue
+        overrides.append((key, port[name]))
+        ascend_only = ascend_only or ascend
+    return overrides, ascend_only
+
+
+def recipe_overrides(overrides, output_dir, device, port):
+    """The overrides the flags stand for, applied in this order: port flags, --set, --output-dir, --device."""
+    extra, ascend_only = _port_overrides(port)
+    extra += list(overrides)
+    if output_dir:
+        extra.append(("output.dir", output_dir))
+    if device or ascend_only:
+        extra.append(("runtime.device", device or "ascend"))
+    return extra
+
+
 def _short(options):
     return ", ".join("{}={}".format(k, v) for k, v in options.items())
 
@@ -120,8 +177,13 @@ def _short(options):
 @click.option("--resume", is_flag=True, help="continue the run in the output directory from its last checkpoint")
 @click.option("--dry-run", is_flag=True, help="validate, build the model, print the plan and parameter count")
 @click.option("--list", "list_plugins", is_flag=True, help="list stages, backbones, runtimes, datasets and origins")
-def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, list_plugins):
-    """Train the model a RECIPE (YAML) describes."""
+@_port_flag_options
+def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, list_plugins, **port):
+    """Train the model a RECIPE (YAML) describes.
+
+    The Ascend ModelZoo port's flags (--precision_mode=allow_mix_precision --over_dump=True ...) are accepted
+    as they are and set the matching recipe keys; an Ascend-only flag selects the ascend runtime.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _setup_logging()
     if list_plugins:
@@ -134,13 +196,8 @@ def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, list_
     from .registry import PluginError
     from .train import OutputDirError, check_output_dir, train
 
-    extra = list(overrides)
-    if output_dir:
-        extra.append("output.dir={}".format(output_dir))
-    if device:
-        extra.append("runtime.device={}".format(device))
     try:
-        parsed = load_recipe(recipe, extra, data_dir=data_dir)
+        parsed = load_recipe(recipe, recipe_overrides(overrides, output_dir, device, port), data_dir=data_dir)
     except RecipeError as error:
         _fail(str(error))
     if dry_run:

@@ -173,6 +173,9 @@ class RuntimeSession:
         """The dataset as this runtime wants it fed (a runtime may shard it across devices)."""
         return dataset
 
+    def prepare_model(self, model):
+        """Called once the model is built and restored (a runtime may broadcast its variables)."""
+
     def output_subdir(self):
         """Sub-folder of the run's output directory this process writes into ('' for the directory itself)."""
         return ""

@@ -5,7 +5,6 @@ A source yields ``(image, label)`` pairs, the image either encoded bytes or a ui
 keeping pixels uint8 until they reach the model.
 """
 import concurrent.futures
-import logging
 import os
 import re
 from typing import List, NamedTuple
@@ -15,11 +14,8 @@ import tensorflow as tf
 
 from .contract import DataError, DatasetInfo, DatasetSource, Option, integer, path, text
 
-__all__ = ["SplitError", "check_split", "image_folder",
-           "make_pipeline", "photo_crops", "slice_split", "tfds"]
-
-log = logging.getLogger(__name__)
-
+__all__ = ["SplitError", "check_split", "image_folder", "make_pipeline", "photo_crops", "skipped_files",
+           "skipped_summary", "slice_split", "tfds"]
 
 # ---- split strings: "train", "train[:40%]", "train[40%:50%]", "train[100:200]" -------------------------------
 
@@ -144,6 +140,7 @@ class _Scan(NamedTuple):
     labels: List[int]
     class_names: List[str]
     skipped: dict  # reason -> [paths]
+    files: int
 
 
 def _classes(folder):
@@ -189,13 +186,9 @@ def _scan_folder(folder):
         if problem:
             skipped.setdefault(problem, []).append(file_path)
     good = [c for c, p in zip(candidates, problems) if p is None]
-    if skipped:
-        log.warning("image folder %s: skipped %d of %d files (%s); first: %s", folder, sum(map(len, skipped.values())),
-                    len(candidates), ", ".join("{} {}".format(len(v), k) for k, v in sorted(skipped.items())),
-                    next(iter(skipped.values()))[0])
     if not good:
         raise DataError("image folder {} holds no readable image".format(folder), key="data_dir")
-    return _Scan([p for p, _ in good], [l for _, l in good], class_names, skipped)
+    return _Scan([p for p, _ in good], [l for _, l in good], class_names, skipped, len(candidates))
 
 
 _SCANS = {}
@@ -229,6 +222,17 @@ def _folder_load(options, split, seed):
 def skipped_files(folder):
     """For an image folder already scanned in this process: reason -> skipped paths."""
     return dict(_SCANS[folder].skipped) if folder in _SCANS else {}
+
+
+def skipped_summary(folder):
+    """One line on the files of a scanned image folder that were skipped, or None."""
+    scan = _SCANS.get(folder)
+    if not scan or not scan.skipped:
+        return None
+    reasons = ", ".join("{} {}".format(len(v), k) for k, v in sorted(scan.skipped.items()))
+    first = sorted(p for paths in scan.skipped.values() for p in paths)[0]
+    return "image folder {}: skipped {} of {} files ({}); first: {}".format(
+        folder, sum(map(len, scan.skipped.values())), scan.files, reasons, first)
 
 
 image_folder = DatasetSource(
@@ -273,15 +277,12 @@ def _crops_load(options, split, seed):
     (name, _), = slice_split(split, {"train": 1, "val": 1})
     count = options["train_examples"] if name == "train" else options["val_examples"]
     rng = np.random.RandomState(options["crop_seed"] + (0 if name == "train" else 1))
-    images, labels = [], []
-    for label, photo_name in enumerate(options["photos"]):
-        crops = _crops(load_photo(photo_name), count, rng)
-        images += crops
-        labels += [label] * len(crops)
+    per_class = [_crops(load_photo(photo_name), count, rng) for photo_name in options["photos"]]
+    # classes interleaved, so that even an unshuffled pass mixes them
+    pairs = [(crops[i], label) for i in range(count) for label, crops in enumerate(per_class)]
     dataset = tf.data.Dataset.from_generator(
-        lambda: zip(images, labels),
-        output_signature=(tf.TensorSpec((None, None, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
-    return dataset.apply(tf.data.experimental.assert_cardinality(len(images)))
+        lambda: iter(pairs), output_signature=(tf.TensorSpec((None, None, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(pairs)))
 
 
 photo_crops = DatasetSource(

@@ -4,7 +4,7 @@ from typing import NamedTuple
 from ..compat import keras
 from .contract import ImageSpec
 
-__all__ = ["RecipeModel", "build_model", "set_batch_norm_momentum"]
+__all__ = ["RecipeModel", "build_model", "set_batch_norm_momentum", "synchronize_batch_norm"]
 
 
 class RecipeModel(NamedTuple):
@@ -41,10 +41,25 @@ def build_model(recipe, num_classes):
     return RecipeModel(model, keras.Model(inputs, stages_output), spec)
 
 
+def _batch_norm_layers(model):
+    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, keras.layers.BatchNormalization)]
+
+
 def set_batch_norm_momentum(model, momentum):
     """Set the moving-statistics momentum of every BatchNormalization in ``model``, nested layers included."""
-    layers = [layer for layer in model._flatten_layers(include_self=False, recursive=True)
-              if isinstance(layer, keras.layers.BatchNormalization)]
+    layers = _batch_norm_layers(model)
     for layer in layers:
         layer.momentum = momentum
+    return len(layers)
+
+
+def synchronize_batch_norm(model):
+    """Make every BatchNormalization use the global batch's statistics across replicas, so that training on N
+    replicas computes what one device would on the whole batch."""
+    layers = _batch_norm_layers(model)
+    for layer in layers:
+        layer.synchronized = True
+        if hasattr(layer, "fused"):  # Keras 2 has no synchronized fused kernel
+            layer.fused = False
     return len(layers)

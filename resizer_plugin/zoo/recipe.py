@@ -198,7 +198,11 @@ def _runtime(source, section, extra):
     runtime = _load_plugin(source, registry.runtimes, section["device"], "runtime.device")
     if hasattr(runtime, "resolve"):
         runtime = runtime.resolve()
-    return runtime, _plugin_options(source, runtime, extra, "runtime")
+    options = _plugin_options(source, runtime, extra, "runtime")
+    reason = runtime.unavailable_reason()
+    if reason:
+        raise RecipeError(source, "runtime.device", "{} is not available here: {}".format(runtime.name, reason))
+    return runtime, options
 
 
 def validate(source, raw):
@@ -223,6 +227,8 @@ def validate(source, raw):
 
 
 def _parse_override(source, item):
+    if isinstance(item, tuple):  # (dotted key, value) from a typed CLI flag
+        return [int(p) if p.isdigit() else p for p in item[0].split(".")], item[1]
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
         raise RecipeError(source, "--set {}".format(item), "must be KEY.PATH=VALUE, e.g. train.epochs=1")
@@ -234,10 +240,12 @@ def _parse_override(source, item):
 
 
 def apply_overrides(source, raw, overrides):
-    """Apply ``--set a.b=c`` items (values parsed as YAML) to a copy of the raw recipe mapping."""
+    """Apply ``--set a.b=c`` items (values parsed as YAML), or ``(dotted key, value)`` pairs, to a copy of the raw
+    recipe mapping."""
     raw = copy.deepcopy(raw)
     for item in overrides:
         keys, value = _parse_override(source, item)
+        item = item if isinstance(item, str) else "{}={!r}".format(*item)
         node = raw
         for depth, key in enumerate(keys[:-1]):
             where = ".".join(str(k) for k in keys[:depth + 1])

@@ -24,8 +24,8 @@ import yaml
 
 from ..compat import keras
 from . import pictures
-from .data import make_pipeline, skipped_files
-from .model import build_model
+from .data import make_pipeline, skipped_files, skipped_summary
+from .model import build_model, synchronize_batch_norm
 
 __all__ = ["OutputDirError", "TimeHistory", "check_output_dir", "train"]
 
@@ -211,9 +211,15 @@ def train(recipe, output_dir, resume=False, session=None):
 
     info = recipe.dataset.describe(recipe.dataset_options)
     train_ds, val_ds = _pipelines(recipe, info, session)
+    skipped = skipped_summary(recipe.dataset_options.get("data_dir"))
+    if skipped:
+        log.warning(skipped)
     with session.strategy.scope():
         built = build_model(recipe, len(info.class_names))
         model = built.model
+        if session.strategy.num_replicas_in_sync > 1:
+            log.info("%d replicas: BatchNormalization synchronized across them (%d layers)",
+                     session.strategy.num_replicas_in_sync, synchronize_batch_norm(model))
         loss_fn, metrics, _ = _loss_and_metrics(config["train"])
         model.compile(optimizer=session.wrap_optimizer(_optimizer(config["train"]["optimizer"])), loss=loss_fn,
                       metrics=metrics, jit_compile=session.jit_compile)
@@ -233,6 +239,7 @@ def train(recipe, output_dir, resume=False, session=None):
                  int(state["epoch"].numpy()), config["train"]["epochs"], int(model.optimizer.iterations.numpy()))
     elif resume:
         log.info("--resume: no checkpoint in %s yet, starting from scratch", output_dir)
+    session.prepare_model(model)
     initial_epoch = int(state["epoch"].numpy())
     parameters, trainable = _count_params(model)
     log.info("model: %s parameters (%s trainable); classes: %s", format(parameters, ","), format(trainable, ","),

@@ -1,0 +1,230 @@
+"""The Ascend runtime against a faithful double of npu_device: every port flag reaches its attribute, in order."""
+import json
+import os
+import sys
+
+import pytest
+import tensorflow as tf
+import yaml
+from click.testing import CliRunner
+
+from resizer_plugin.runtimes import ascend as ascend_runtime
+from resizer_plugin.zoo import cli, registry
+from resizer_plugin.zoo.recipe import RecipeError, load_recipe
+
+from .npu_device_double import make_npu_device, settings
+
+RECIPE = {
+    "name": "npu",
+    "seed": 3,
+    "data": {"source": "photo_crops", "image_size": [32, 32], "batch_size": 4, "train_examples": 5,
+             "val_examples": 2},
+    "model": {"stages": [{"type": "rescale"}, {"type": "learnable_resizer", "target_size": [16, 16], "filters": 4}],
+              "backbone": {"type": "small_cnn", "filters": 4, "blocks": 1}},
+    "train": {"epochs": 1, "steps_per_epoch": 2, "log_steps": 1},
+}
+
+
+@pytest.fixture
+def npu(monkeypatch):
+    double = make_npu_device()
+    monkeypatch.setitem(sys.modules, "npu_device", double)
+    return double
+
+
+@pytest.fixture
+def recipe_file(tmp_path):
+    path = tmp_path / "npu.yaml"
+    path.write_text(yaml.safe_dump(RECIPE))
+    return str(path)
+
+
+def _start(recipe_file, *flags):
+    """Parse zoo-run's flags as the CLI does, load the recipe, start its runtime."""
+    params = cli.main.make_context("zoo-run", [recipe_file] + list(flags)).params
+    port = {flag.lstrip("-"): params[flag.lstrip("-")] for flag, *_ in cli.PORT_FLAGS}
+    recipe = load_recipe(recipe_file, cli.recipe_overrides(params["overrides"], None, params["device"], port))
+    return recipe, recipe.runtime.start(recipe.runtime_options)
+
+
+@pytest.fixture
+def files(tmp_path):
+    mixlist, fusion = tmp_path / "mixlist.json", tmp_path / "fusion_off.cfg"
+    mixlist.write_text(json.dumps({"black-list": {"to-add": ["Conv2D"]}}))
+    fusion.write_text("{}")
+    return str(mixlist), str(fusion)
+
+
+def test_precision_mode_flag_with_the_ports_value(npu, recipe_file):
+    recipe, session = _start(recipe_file, "--precision_mode=allow_mix_precision")
+    assert recipe.runtime.name == "ascend" and settings(npu)["precision_mode"] == "allow_mix_precision"
+    assert session.static_shapes and session.output_subdir() == "0"
+
+
+def test_over_dump_flags(npu, recipe_file, tmp_path):
+    _start(recipe_file, "--over_dump=True", "--over_dump_path={}".format(tmp_path))
+    assert settings(npu) == {"precision_mode": "allow_fp32_to_fp16", "dump_config.enable_dump_debug": True,
+                             "dump_config.dump_path": str(tmp_path), "dump_config.dump_debug_mode": "all"}
+
+
+def test_data_dump_flags(npu, recipe_file, tmp_path):
+    _start(recipe_file, "--data_dump_flag=True", "--data_dump_step=0|5|10", "--data_dump_path", str(tmp_path))
+    got = settings(npu)
+    assert got["dump_config.enable_dump"] is True and got["dump_config.dump_step"] == "0|5|10"
+    assert got["dump_config.dump_path"] == str(tmp_path) and got["dump_config.dump_mode"] == "output"
+
+
+def test_profiling_flags(npu, recipe_file, tmp_path):
+    _start(recipe_file, "--profiling=True", "--profiling_dump_path={}".format(tmp_path))
+    got = settings(npu)
+    assert got["profiling_config.enable_profiling"] is True
+    assert json.loads(got["profiling_config.profiling_options"])["output"] == str(tmp_path)
+
+
+def test_profiling_options_from_the_recipe_pass_through(npu, recipe_file):
+    _start(recipe_file, "--device", "ascend", "--set", "runtime.profiling=true",
+           "--set", 'runtime.profiling_options={"output": "/p", "task_trace": "on"}')
+    assert json.loads(settings(npu)["profiling_config.profiling_options"]) == {"output": "/p", "task_trace": "on"}
+
+
+def test_mixlist_flags(npu, recipe_file, files):
+    _start(recipe_file, "--precision_mode=allow_mix_precision", "--use_mixlist=True", "--mixlist_file", files[0])
+    assert settings(npu)["modify_mixlist"] == files[0]
+
+
+def test_mixlist_file_is_ignored_without_use_mixlist(npu, recipe_file, files):
+    _start(recipe_file, "--precision_mode=allow_mix_precision", "--use_mixlist=False", "--mixlist_file", files[0])
+    assert "modify_mixlist" not in settings(npu)
+
+
+def test_fusion_off_flags(npu, recipe_file, files):
+    _start(recipe_file, "--fusion_off_flag=True", "--fusion_off_file", files[1])
+    assert settings(npu)["fusion_switch_file"] == files[1]
+
+
+def test_compiler_cache_and_memory_options(npu, recipe_file, tmp_path):
+    _start(recipe_file, "--device", "ascend", "--set", "runtime.op_compiler_cache_mode=enable",
+           "--set", "runtime.op_compiler_cache_dir={}".format(tmp_path),
+           "--set", "runtime.graph_memory_max_size=21474836480", "--set", "runtime.variable_memory_max_size=1000")
+    got = settings(npu)
+    assert got["op_compiler_cache_mode"] == "enable" and got["op_compiler_cache_dir"] == str(tmp_path)
+    assert got["graph_memory_max_size"] == "21474836480" and got["variable_memory_max_size"] == "1000"
+
+
+def test_generic_port_flags_set_recipe_keys(npu, recipe_file, tmp_path):
+    recipe, _ = _start(recipe_file, "--static=1", "--log_steps=7", "--epoch=3", "--batch_size=8",
+                       "--precision_mode=force_fp32")
+    config = recipe.config
+    assert config["data"]["drop_remainder"] is True and config["train"]["log_steps"] == 7
+    assert config["train"]["epochs"] == 3 and config["data"]["batch_size"] == 8
+    port = {flag.lstrip("-"): None for flag, *_ in cli.PORT_FLAGS}
+    port["data_path"] = str(tmp_path)
+    assert cli.recipe_overrides((), None, None, port) == [("data.data_dir", str(tmp_path))]
+
+
+def test_every_option_is_set_before_the_device_opens(npu, recipe_file, tmp_path, files):
+    _start(recipe_file, "--precision_mode=allow_mix_precision", "--over_dump=True", "--data_dump_flag=True",
+           "--over_dump_path", str(tmp_path), "--profiling=True", "--profiling_dump_path", str(tmp_path),
+           "--use_mixlist=True", "--mixlist_file", files[0], "--fusion_off_flag=True", "--fusion_off_file", files[1])
+    kinds = [event[0] for event in npu.events]
+    assert kinds.index("open") == len(kinds) - 2 and kinds[-1] == "as_default"
+    assert kinds.count("set") == 11
+
+
+@pytest.mark.parametrize("mode", ascend_runtime.PRECISION_MODES)
+def test_every_precision_mode_and_its_loss_scaling(npu, recipe_file, mode):
+    from resizer_plugin.compat import keras
+
+    _, session = _start(recipe_file, "--precision_mode={}".format(mode))
+    assert settings(npu)["precision_mode"] == mode
+    optimizer = session.wrap_optimizer(keras.optimizers.SGD(0.01))
+    scaled = [e for e in npu.events if e[0] == "NpuLossScaleOptimizer"]
+    assert bool(scaled) == (mode in ascend_runtime.FLOAT16_MODES)
+    if scaled:
+        assert scaled[0] == ("NpuLossScaleOptimizer", True, None, None) and optimizer is not None
+
+
+@pytest.mark.parametrize("flags, key, phrase", [
+    (["--precision_mode=fp16"], "runtime.precision_mode", "must be one of"),
+    (["--precision_mode=force_fp32", "--use_mixlist=True", "--mixlist_file=MIX"], "runtime.mixlist_file",
+     "applies to the mixed precision modes"),
+    (["--precision_mode=allow_mix_precision", "--use_mixlist=True", "--mixlist_file=/no/such/mixlist.json"],
+     "runtime.mixlist_file", "does not exist"),
+    (["--over_dump=True"], "runtime.dump_path", "is required"),
+    (["--profiling=True"], "runtime.profiling_options", "needs profiling_options or profiling_path"),
+    (["--device", "ascend", "--set", "runtime.profiling_options='output: not json'"], "runtime.profiling_options",
+     "Expecting"),
+])
+def test_bad_ascend_options_fail_before_the_device_opens(npu, recipe_file, files, flags, key, phrase):
+    flags = [f.replace("MIX", files[0]) for f in flags]
+    with pytest.raises(RecipeError) as info:
+        _start(recipe_file, *flags)
+    assert info.value.key == key and phrase in str(info.value)
+    assert npu.events == []
+
+
+def test_dump_paths_that_disagree_are_an_error(recipe_file, npu):
+    result = CliRunner().invoke(cli.main, [recipe_file, "--over_dump_path=/a", "--data_dump_path=/b", "--dry-run"])
+    assert result.exit_code == 2 and "one dump_path" in result.stderr
+
+
+def test_without_npu_device_the_error_says_it_ships_with_cann(recipe_file, monkeypatch):
+    monkeypatch.setitem(sys.modules, "npu_device", None)  # import fails, as where CANN is not installed
+    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--dry-run"])
+    assert result.exit_code == 2
+    assert "runtime.device: ascend is not available here" in result.stderr and "CANN toolkit" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_auto_picks_ascend_where_npu_device_imports(npu):
+    assert registry.runtimes.load("auto").resolve().name == "ascend"
+
+
+def test_auto_picks_cpu_here_without_npu_device(monkeypatch):
+    monkeypatch.setitem(sys.modules, "npu_device", None)
+    assert registry.runtimes.load("auto").resolve().name == "cpu"
+
+
+def test_ascend_pipeline_has_static_shapes(npu, recipe_file):
+    from resizer_plugin.zoo import train
+
+    recipe, session = _start(recipe_file, "--precision_mode=allow_mix_precision", "--batch_size=3")
+    info = recipe.dataset.describe(recipe.dataset_options)
+    train_ds, val_ds = train._pipelines(recipe, info, session)
+    assert tuple(train_ds.element_spec[0].shape) == (3, 32, 32, 3)
+    assert tuple(val_ds.element_spec[0].shape) == (3, 32, 32, 3)
+
+
+def test_zoo_run_on_one_card_writes_to_the_device_folder(npu, recipe_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASCEND_DEVICE_ID", "3")
+    out = tmp_path / "output"
+    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--over_dump=False",
+                                           "--output-dir", str(out)])
+    assert result.exit_code == 0, result.stderr
+    metrics = json.loads((out / "3" / "metrics.json").read_text())
+    assert metrics["epochs"] == 1 and metrics["runtime"].startswith("ascend (device 3, rank 0 of 1")
+    assert ("NpuLossScaleOptimizer", True, None, None) in npu.events
+    assert tf.train.latest_checkpoint(str(out / "3" / "checkpoints"))
+
+
+def test_zoo_run_on_two_cards_shards_wraps_and_broadcasts(recipe_file, tmp_path, monkeypatch):
+    npu = make_npu_device(rank_size=2, rank_id=1)
+    monkeypatch.setitem(sys.modules, "npu_device", npu)
+    for name, value in (("RANK_SIZE", "2"), ("RANK_ID", "1"), ("ASCEND_DEVICE_ID", "5")):
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "output"
+    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision",
+                                           "--output-dir", str(out)])
+    assert result.exit_code == 0, result.stderr
+    kinds = [e[0] for e in npu.events]
+    assert "npu_distributed_keras_optimizer_wrapper" in kinds
+    assert ("shard_and_rebatch_dataset", 4) in npu.events and kinds.count("shard_and_rebatch_dataset") == 2
+    broadcast = [e for e in npu.events if e[0] == "broadcast"]
+    assert len(broadcast) == 1 and broadcast[0][1] > 10 and broadcast[0][2] == 0
+    assert os.path.isfile(str(out / "5" / "metrics.json"))
+
+
+def test_bad_rank_variables_are_a_clear_error(npu, recipe_file, monkeypatch):
+    monkeypatch.setenv("RANK_SIZE", "two")
+    with pytest.raises(RecipeError, match="RANK_SIZE='two' is not a whole number"):
+        _start(recipe_file, "--precision_mode=allow_mix_precision")
