@@ -167,3 +167,68 @@ def test_resizer_learns_to_reproduce_an_area_downscale():
     history = model.fit(photos, target, batch_size=4, epochs=100, verbose=0)
     assert history.history["loss"][-1] < 0.25 * history.history["loss"][0]
     assert error(True) < 0.25 * initial and error(False) < 0.25 * initial, (error(True), error(False), initial)
+
+
+def _bn_pair(policy):
+    from resizer_plugin.layers import FusedBatchNormalization
+
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        stock, fused = keras.layers.BatchNormalization(momentum=0.9), FusedBatchNormalization(momentum=0.9)
+        for layer in (stock, fused):
+            layer.build((None, 20, 24, 8))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    rng = np.random.default_rng(0)
+    weights = [rng.uniform(0.5, 1.5, 8), rng.normal(0, 0.2, 8), rng.normal(0, 0.1, 8), rng.uniform(0.5, 1.5, 8)]
+    for layer in (stock, fused):
+        layer.set_weights([w.astype("float32") for w in weights])
+    return stock, fused
+
+
+@pytest.mark.skipif(not hasattr(keras, "version") or not keras.version().startswith("3."),
+                    reason="FusedBatchNormalization replaces Keras 3's BatchNormalization only")
+@pytest.mark.parametrize("policy, tolerance", [("float32", 1e-5), ("mixed_bfloat16", 3e-2)])
+@pytest.mark.parametrize("training", [False, True])
+def test_fused_batch_norm_computes_what_keras_batch_norm_does(policy, tolerance, training):
+    stock, fused = _bn_pair(policy)
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.normal(2.0, 3.0, (4, 20, 24, 8)).astype("float32"))
+    projection = tf.constant(rng.normal(0.0, 1.0, (4, 20, 24, 8)).astype("float32"))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        outputs = [layer(x, training=training) for layer in (stock, fused)]
+        losses = [tf.reduce_sum(tf.cast(o, tf.float32) * projection) for o in outputs]
+    assert outputs[0].dtype == outputs[1].dtype
+    np.testing.assert_allclose(tf.cast(outputs[1], tf.float32), tf.cast(outputs[0], tf.float32),
+                               atol=tolerance, rtol=tolerance)
+    for a, b in zip(stock.weights, fused.weights):  # moving statistics updated alike (biased batch variance)
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6)
+    grads = [tape.gradient(loss, [x] + layer.trainable_weights) for loss, layer in zip(losses, (stock, fused))]
+    for a, b in zip(*grads):
+        scale = float(tf.reduce_max(tf.abs(tf.cast(a, tf.float32))))
+        np.testing.assert_allclose(tf.cast(b, tf.float32), tf.cast(a, tf.float32), atol=tolerance * scale,
+                                   rtol=tolerance)
+
+
+@pytest.mark.parametrize("form, channels_in, channels_out", [("_stacked_rows_conv", 3, 16),
+                                                             ("_row_then_column_conv", 16, 3)])
+def test_fast_convolution_forms_compute_the_stock_convolution(form, channels_in, channels_out):
+    """Layer by layer: the resizer's 7x7 convolutions in their fast forms give Conv2D's outputs and gradients."""
+    from resizer_plugin import layers
+
+    photos = sample_photos((60, 52), 2)
+    x = tf.tile(photos, [1, 1, 1, channels_in // 3 + 1])[..., :channels_in]
+    conv = keras.layers.Conv2D(channels_out, 7, padding="same")
+    conv.build(x.shape)
+    conv.bias.assign(tf.random.normal((channels_out,)))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        expected = conv(x)
+        actual = layers._conv_forward(conv, x, getattr(layers, form))
+        projection = tf.random.stateless_normal(expected.shape, seed=(3, 4))
+        losses = [tf.reduce_sum(y * projection) for y in (expected, actual)]
+    np.testing.assert_allclose(actual, expected, atol=2e-5, rtol=1e-5)
+    for a, b in zip(tape.gradient(losses[0], [x] + conv.trainable_weights),
+                    tape.gradient(losses[1], [x] + conv.trainable_weights)):
+        np.testing.assert_allclose(b, a, atol=2e-4 * float(tf.reduce_max(tf.abs(a))), rtol=1e-4)

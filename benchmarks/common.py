@@ -1,0 +1,110 @@
+"""Shared pieces of the benchmarks: the compared models, real-photo inputs, timing, tables and JSON."""
+import argparse
+import json
+import platform
+import statistics
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from resizer_plugin.compat import keras
+from resizer_plugin.layers import LearnableResizer
+from resizer_plugin.testing.photos import sample_photos
+
+from .reference import reference_resizer
+
+#: variant name -> what it is, as the tables print it
+VARIANTS = {
+    "reference": "keras.io composition of stock layers (baseline)",
+    "resizer": "resizer_plugin.LearnableResizer",
+    "bilinear": "plain bilinear resize, no resizer",
+}
+
+
+def common_arguments(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--input-size", type=int, nargs=2, default=[300, 300], metavar=("H", "W"))
+    parser.add_argument("--target-size", type=int, nargs=2, default=[150, 150], metavar=("H", "W"))
+    parser.add_argument("--backbone", default="DenseNet121", help="keras.applications model (weights=None)")
+    parser.add_argument("--precision", choices=("float32", "mixed"), default="float32",
+                        help="mixed: mixed_float16 on GPU, mixed_bfloat16 on CPU")
+    parser.add_argument("--jit", action="store_true", help="compile with XLA (jit_compile=True)")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per variant (the median is reported)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (tracing, allocation)")
+    parser.add_argument("--json", help="write the results to this JSON file")
+    return parser
+
+
+def set_precision(precision):
+    if precision == "mixed":
+        keras.mixed_precision.set_global_policy(
+            "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16")
+    else:
+        keras.mixed_precision.set_global_policy("float32")
+    return keras.mixed_precision.global_policy().name
+
+
+def front(variant, target_size):
+    """The layer(s) between the rescaled image and the backbone."""
+    if variant == "reference":
+        return reference_resizer(target_size)
+    if variant == "resizer":
+        return LearnableResizer(target_size)
+    return keras.layers.Resizing(*target_size, interpolation="bilinear")
+
+
+def build(variant, args, with_backbone=True, num_classes=2):
+    """image (float, 0..255) -> rescale -> front -> [backbone -> softmax] for one variant."""
+    inputs = keras.Input(tuple(args.input_size) + (3,))
+    x = keras.layers.Rescaling(1.0 / 255)(inputs)
+    x = front(variant, tuple(args.target_size))(x)
+    if with_backbone:
+        backbone = getattr(keras.applications, args.backbone)(
+            weights=None, include_top=True, classes=num_classes, input_shape=tuple(args.target_size) + (3,))
+        x = backbone(x)
+        x = keras.layers.Activation("linear", dtype="float32")(x)
+    return keras.Model(inputs, x, name=variant)
+
+
+def photos(args, count=None):
+    """A batch of real photos (scikit-image samples) at the input size, pixel values 0..255."""
+    return sample_photos(tuple(args.input_size), count or args.batch_size) * 255.0
+
+
+def median_seconds(step, steps, warmup):
+    """Median wall time of ``step()`` over ``steps`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def machine():
+    gpus = tf.config.list_physical_devices("GPU")
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "gpus": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
+            "tensorflow": tf.__version__, "keras": keras.__version__}
+
+
+def print_table(title, header, rows):
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    print("\n" + title)
+    for row in [header, ["-" * w for w in widths]] + rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+
+
+def write_json(path, results):
+    if path:
+        with open(path, "w") as handle:
+            json.dump(results, handle, indent=2, default=float)
+        print("\nwrote {}".format(path))
+
+
+def fmt(value, digits=2):
+    return "{:.{}f}".format(value, digits) if isinstance(value, (float, np.floating)) else str(value)

@@ -1,0 +1,39 @@
+"""Inference throughput of the resizer alone and of resizer + backbone (reference composition, this project's
+resizer, plain bilinear), in one process, same batch of real photos.
+
+    python -m benchmarks.inference --batch-size 16 --steps 5 --json inference.json
+"""
+import tensorflow as tf
+
+from .common import (VARIANTS, build, common_arguments, fmt, machine, median_seconds, photos, print_table,
+                     set_precision, write_json)
+
+
+def main(argv=None):
+    args = common_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    policy = set_precision(args.precision)
+    images = tf.constant(photos(args))
+    results = {"benchmark": "inference", "machine": machine(), "policy": policy, "settings": vars(args), "rows": {}}
+    for with_backbone in (False, True):
+        for variant in VARIANTS:
+            model = build(variant, args, with_backbone=with_backbone)
+            predict = tf.function(lambda x, m=model: m(x, training=False), jit_compile=args.jit)
+            seconds, _ = median_seconds(lambda: predict(images).numpy(), args.steps, args.warmup)
+            name = "{}{}".format(variant, " + " + args.backbone if with_backbone else " alone")
+            results["rows"][name] = {"seconds_per_batch": seconds, "images_per_second": args.batch_size / seconds}
+    rows = results["rows"]
+    alone = "resizer alone", "reference alone"
+    if all(k in rows for k in alone):
+        results["resizer_speedup_alone"] = rows[alone[0]]["images_per_second"] / rows[alone[1]]["images_per_second"]
+    print_table("inference, {}x{} -> {}x{}, batch {}, {}".format(*args.input_size, *args.target_size,
+                                                              args.batch_size, policy),
+                ["model", "s/batch (median)", "images/s"],
+                [[k, fmt(v["seconds_per_batch"], 3), fmt(v["images_per_second"], 1)] for k, v in rows.items()])
+    if "resizer_speedup_alone" in results:
+        print("resizer_speedup_alone    {:.2f}".format(results["resizer_speedup_alone"]))
+    write_json(args.json, results)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Training-step throughput: the keras.io reference composition (a), this project's resizer (b) and plain bilinear
+resizing (c), each in front of the same backbone, in one process, same batch of real photos.
+
+    python -m benchmarks.train_step --batch-size 16 --steps 4 --json out.json
+"""
+import numpy as np
+import tensorflow as tf
+
+from resizer_plugin.compat import keras
+
+from .common import (VARIANTS, build, common_arguments, fmt, machine, median_seconds, photos, print_table,
+                     set_precision, write_json)
+
+
+def train_step_seconds(variant, args, images, labels):
+    model = build(variant, args)
+    model.compile(optimizer=keras.optimizers.SGD(0.01),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), jit_compile=args.jit)
+    seconds, times = median_seconds(lambda: model.train_on_batch(images, labels), args.steps, args.warmup)
+    return {"description": VARIANTS[variant], "parameters": int(model.count_params()),
+            "step_seconds": seconds, "images_per_second": args.batch_size / seconds, "all_step_seconds": times}
+
+
+def main(argv=None):
+    parser = common_arguments(__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    args = parser.parse_args(argv)
+    policy = set_precision(args.precision)
+    keras.utils.set_random_seed(0)
+    images = tf.constant(photos(args))
+    labels = tf.one_hot(np.arange(args.batch_size) % 2, 2)
+    results = {"benchmark": "train_step", "machine": machine(), "policy": policy, "settings": vars(args),
+               "variants": {}}
+    for variant in args.variants:
+        print("timing {} ...".format(variant), flush=True)
+        results["variants"][variant] = train_step_seconds(variant, args, images, labels)
+    by = results["variants"]
+    if "resizer" in by and "bilinear" in by:
+        results["resizer_over_bilinear"] = by["resizer"]["step_seconds"] / by["bilinear"]["step_seconds"]
+    if "resizer" in by and "reference" in by:
+        results["speedup_over_reference"] = by["resizer"]["images_per_second"] / by["reference"]["images_per_second"]
+        results["reference_over_bilinear"] = (by["reference"]["step_seconds"] / by["bilinear"]["step_seconds"]
+                                              if "bilinear" in by else None)
+    print_table("training step, {} {}x{} -> {}x{}, batch {}, {}{}".format(
+        args.backbone, *args.input_size, *args.target_size, args.batch_size, policy, ", XLA" if args.jit else ""),
+        ["variant", "s/step (median)", "images/s", "parameters", "what"],
+        [[v, fmt(r["step_seconds"], 3), fmt(r["images_per_second"], 1), "{:,}".format(r["parameters"]),
+          r["description"]] for v, r in by.items()])
+    for key in ("resizer_over_bilinear", "speedup_over_reference", "reference_over_bilinear"):
+        if results.get(key) is not None:
+            print("{:<24} {:.2f}".format(key, results[key]))
+    write_json(args.json, results)
+    return results
+
+
+if __name__ == "__main__":
+    main()

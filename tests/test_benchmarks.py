@@ -1,0 +1,44 @@
+"""The benchmarks run with the project's own tools and write the JSON keys the README and issue name (tiny sizes)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--batch-size", "2", "--input-size", "64", "64", "--target-size", "32", "32", "--backbone", "MobileNetV2",
+        "--steps", "1", "--warmup", "1"]
+
+
+def _run(module, tmp_path, *extra):
+    out = tmp_path / "out.json"
+    result = subprocess.run([sys.executable, "-m", module] + TINY + list(extra) + ["--json", str(out)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(out.read_text()), result.stdout
+
+
+@pytest.mark.slow
+def test_train_step_writes_the_ratios(tmp_path):
+    results, stdout = _run("benchmarks.train_step", tmp_path)
+    assert results["resizer_over_bilinear"] > 0 and results["speedup_over_reference"] > 0
+    assert set(results["variants"]) == {"reference", "resizer", "bilinear"}
+    assert results["variants"]["resizer"]["parameters"] == results["variants"]["reference"]["parameters"]
+    assert "speedup_over_reference" in stdout and "images/s" in stdout
+
+
+@pytest.mark.slow
+def test_inference_pipeline_and_memory_benchmarks_run(tmp_path):
+    inference, _ = _run("benchmarks.inference", tmp_path)
+    assert {"resizer alone", "resizer + MobileNetV2", "bilinear + MobileNetV2"} <= set(inference["rows"])
+    pipeline, _ = _run("benchmarks.pipeline", tmp_path, "--files", "16")
+    assert pipeline["pipeline_images_per_second"] > 0 and pipeline["pipeline_over_model"] > 0
+    memory, _ = _run("benchmarks.memory", tmp_path)
+    assert all(v["peak_rss_mb"] > 100 for v in memory["variants"].values())
+
+
+def test_help_works():
+    result = subprocess.run([sys.executable, "-m", "benchmarks.train_step", "--help"], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert result.returncode == 0 and "--batch-size" in result.stdout and "--jit" in result.stdout
