@@ -99,6 +99,15 @@ def print_table(title, header, rows):
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
 
 
+def finish(args, results, ratios):
+    """Print the named ratios of ``results`` and write them all to ``--json``."""
+    for key in ratios:
+        if results.get(key) is not None:
+            print("{:<24} {:.2f}".format(key, results[key]))
+    write_json(args.json, results)
+    return results
+
+
 def write_json(path, results):
     if path:
         with open(path, "w") as handle:

@@ -5,8 +5,8 @@ resizer, plain bilinear), in one process, same batch of real photos.
 """
 import tensorflow as tf
 
-from .common import (VARIANTS, build, common_arguments, fmt, machine, median_seconds, photos, print_table,
-                     set_precision, write_json)
+from .common import (VARIANTS, build, common_arguments, finish, fmt, machine, median_seconds, photos,
+                     print_table, set_precision)
 
 
 def main(argv=None):
@@ -29,10 +29,7 @@ def main(argv=None):
                                                               args.batch_size, policy),
                 ["model", "s/batch (median)", "images/s"],
                 [[k, fmt(v["seconds_per_batch"], 3), fmt(v["images_per_second"], 1)] for k, v in rows.items()])
-    if "resizer_speedup_alone" in results:
-        print("resizer_speedup_alone    {:.2f}".format(results["resizer_speedup_alone"]))
-    write_json(args.json, results)
-    return results
+    return finish(args, results, ["resizer_speedup_alone"])
 
 
 if __name__ == "__main__":

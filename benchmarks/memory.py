@@ -25,14 +25,16 @@ json.dump(peak, open(sys.argv[1], "w"))
 
 
 def main(argv=None):
-    args = common_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    parser = common_arguments(__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    args = parser.parse_args(argv)
     forwarded = ["--batch-size", str(args.batch_size), "--input-size"] + [str(v) for v in args.input_size] + \
         ["--target-size"] + [str(v) for v in args.target_size] + \
         ["--backbone", args.backbone, "--precision", args.precision, "--steps", "1", "--warmup", "1"] + \
         (["--jit"] if args.jit else [])
     results = {"benchmark": "memory", "settings": vars(args), "variants": {}}
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for variant in VARIANTS:
+    for variant in args.variants:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             subprocess.run([sys.executable, "-c", _CHILD, out.name] + forwarded + ["--variants", variant],
                            check=True, cwd=root, stdout=subprocess.DEVNULL)

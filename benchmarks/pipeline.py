@@ -14,7 +14,7 @@ from PIL import Image
 from resizer_plugin.testing.photos import PHOTO_NAMES, load_photo
 from resizer_plugin.zoo import data
 
-from .common import common_arguments, fmt, machine, print_table, write_json
+from .common import common_arguments, finish, fmt, machine, print_table
 from .train_step import train_step_seconds
 
 
@@ -66,10 +66,7 @@ def main(argv=None):
         rows.append(["training step, resizer + " + args.backbone, fmt(model["images_per_second"], 1)])
     print_table("images/s, {}x{}, batch {}, {} files".format(*args.input_size, args.batch_size, args.files),
                 ["stage", "images/s"], rows)
-    if "pipeline_over_model" in results:
-        print("pipeline_over_model      {:.1f}".format(results["pipeline_over_model"]))
-    write_json(args.json, results)
-    return results
+    return finish(args, results, ["pipeline_over_model"])
 
 
 if __name__ == "__main__":

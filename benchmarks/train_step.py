@@ -8,8 +8,8 @@ import tensorflow as tf
 
 from resizer_plugin.compat import keras
 
-from .common import (VARIANTS, build, common_arguments, fmt, machine, median_seconds, photos, print_table,
-                     set_precision, write_json)
+from .common import (VARIANTS, build, common_arguments, finish, fmt, machine, median_seconds, photos,
+                     print_table, set_precision)
 
 
 def train_step_seconds(variant, args, images, labels):
@@ -46,11 +46,7 @@ def main(argv=None):
         ["variant", "s/step (median)", "images/s", "parameters", "what"],
         [[v, fmt(r["step_seconds"], 3), fmt(r["images_per_second"], 1), "{:,}".format(r["parameters"]),
           r["description"]] for v, r in by.items()])
-    for key in ("resizer_over_bilinear", "speedup_over_reference", "reference_over_bilinear"):
-        if results.get(key) is not None:
-            print("{:<24} {:.2f}".format(key, results[key]))
-    write_json(args.json, results)
-    return results
+    return finish(args, results, ["resizer_over_bilinear", "speedup_over_reference", "reference_over_bilinear"])
 
 
 if __name__ == "__main__":

@@ -62,6 +62,15 @@ def _photos(spec, count=3):
     return tf.constant(sample_photos((spec.height, spec.width), count))
 
 
+def _built_on_photos(stage):
+    """The stage resolved and built with seeded weights, a batch of 3 photos, and its inference output on them."""
+    stage = resolve_stage(stage)
+    _seed()
+    layer, _ = _build(stage)
+    x = _photos(_SPEC)
+    return stage, layer, x, layer(x, training=False)
+
+
 def _max_diff(a, b):
     return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
 
@@ -110,11 +119,7 @@ def check_output_spec(stage):
 
 def check_config_round_trip(stage):
     """``from_config(get_config())`` with the same weights gives identical outputs; the config is JSON."""
-    stage = resolve_stage(stage)
-    _seed()
-    layer, _ = _build(stage)
-    x = _photos(_SPEC)
-    expected = layer(x, training=False)
+    stage, layer, x, expected = _built_on_photos(stage)
     config = layer.get_config()
     try:
         json.dumps(config)
@@ -154,11 +159,7 @@ def check_keras_save_load(stage):
 
 def check_gradients(stage):
     """Trainable stages get a non-zero gradient on every trainable weight; non-trainable ones have none."""
-    stage = resolve_stage(stage)
-    _seed()
-    layer, _ = _build(stage)
-    x = _photos(_SPEC)
-    layer(x, training=False)
+    stage, layer, x, _ = _built_on_photos(stage)
     weights = layer.trainable_weights
     if not stage.trainable:
         if weights:
@@ -181,11 +182,8 @@ def check_gradients(stage):
 
 def check_deterministic_inference(stage):
     """Inference gives the same output twice, and each image's output does not depend on its batch-mates."""
-    stage = resolve_stage(stage)
-    _seed()
-    layer, _ = _build(stage)
-    x = _photos(_SPEC, 3)
-    first = layer(x, training=False).numpy()
+    stage, layer, x, first = _built_on_photos(stage)
+    first = first.numpy()
     _assert_close(stage, "two inference calls on the same batch", first, layer(x, training=False), atol=0, rtol=0)
     alone = layer(x[:1], training=False).numpy()
     _assert_close(stage, "image 0 alone vs in a batch of 3", first[:1], alone, atol=1e-4, rtol=1e-4)
@@ -217,11 +215,7 @@ def check_mixed_precision(stage):
 
 def check_tf_function_and_xla(stage):
     """Inside tf.function, and compiled with XLA (jit_compile=True), the outputs match eager execution."""
-    stage = resolve_stage(stage)
-    _seed()
-    layer, _ = _build(stage)
-    x = _photos(_SPEC)
-    eager = layer(x, training=False)
+    stage, layer, x, eager = _built_on_photos(stage)
     for jit in (False, True):
         fn = tf.function(lambda t: layer(t, training=False), jit_compile=jit)
         try:

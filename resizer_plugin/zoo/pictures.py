@@ -24,6 +24,15 @@ def _pyplot():
     return plt
 
 
+def _save(plt, figure, path, title, dpi):
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+    return path
+
+
 def resizer_comparison(images, resizer, path, target_size, title=None, label="learnable resizer", dpi=80):
     """Save a grid: one row per image (float, [0, 1], NHWC), columns input | bilinear | ``resizer(images)``.
 
@@ -46,12 +55,7 @@ def resizer_comparison(images, resizer, path, target_size, title=None, label="le
     for row in range(rows):
         for col, picture in enumerate((images[row], bilinear[row], learned[row])):
             _show(axes[row][col], picture, columns[col] if row == 0 else None)
-    if title:
-        figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=dpi)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path, title, dpi)
 
 
 def training_curves(history, path, title=None, dpi=80):
@@ -68,12 +72,7 @@ def training_curves(history, path, title=None, dpi=80):
         axis.set_title(metric)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
-    if title:
-        figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=dpi)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path, title, dpi)
 
 
 def main(argv=None):

@@ -128,7 +128,7 @@ def _loss_and_metrics(train_config):
         else:
             top_k = keras.metrics.TopKCategoricalAccuracy if categorical else keras.metrics.SparseTopKCategoricalAccuracy
             metrics.append(top_k(5, name="top_5_accuracy"))
-    return loss_fn, metrics, categorical
+    return loss_fn, metrics
 
 
 def _build_optimizer_variables(optimizer, variables):
@@ -220,7 +220,7 @@ def train(recipe, output_dir, resume=False, session=None):
         if session.strategy.num_replicas_in_sync > 1:
             log.info("%d replicas: BatchNormalization synchronized across them (%d layers)",
                      session.strategy.num_replicas_in_sync, synchronize_batch_norm(model))
-        loss_fn, metrics, _ = _loss_and_metrics(config["train"])
+        loss_fn, metrics = _loss_and_metrics(config["train"])
         model.compile(optimizer=session.wrap_optimizer(_optimizer(config["train"]["optimizer"])), loss=loss_fn,
                       metrics=metrics, jit_compile=session.jit_compile)
         _build_optimizer_variables(model.optimizer, model.trainable_variables)
