@@ -164,3 +164,17 @@ def test_a_third_party_stage_can_be_named_in_a_recipe(tmp_path, monkeypatch):
     result = _zoo_run(recipe, "--dry-run")
     assert "stage       gain" in result.output and "gain=0.5" in result.output
     sys.modules.pop("gain_stage_mod", None)
+
+
+def test_mixed_precision_and_xla_runtime_options_train(tmp_path):
+    recipe, out = _small_recipe(tmp_path), tmp_path / "mixed"
+    result = _zoo_run(recipe, "--output-dir", out, "--set", "train.epochs=1", "--set", "train.steps_per_epoch=2",
+                      "--set", "runtime.precision=mixed", "--set", "runtime.jit_compile=true")
+    try:
+        assert "cpu (1 replica(s), mixed_bfloat16, default strategy, XLA)" in result.stderr
+        metrics = _metrics(out)
+        assert metrics["epochs"] == 1 and metrics["train_loss"] is not None
+    finally:
+        from resizer_plugin.compat import keras
+
+        keras.mixed_precision.set_global_policy("float32")
