@@ -166,6 +166,7 @@ def test_a_third_party_stage_can_be_named_in_a_recipe(tmp_path, monkeypatch):
     sys.modules.pop("gain_stage_mod", None)
 
 
+@pytest.mark.slow
 def test_mixed_precision_and_xla_runtime_options_train(tmp_path):
     recipe, out = _small_recipe(tmp_path), tmp_path / "mixed"
     result = _zoo_run(recipe, "--output-dir", out, "--set", "train.epochs=1", "--set", "train.steps_per_epoch=2",
