@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from .compat import IS_KERAS_3, keras
 
-__all__ = ["LearnableResizer", "ResidualBlock", "Resize", "INTERPOLATIONS", "resize_images"]
+__all__ = ["FusedBatchNormalization", "LearnableResizer", "ResidualBlock", "Resize", "INTERPOLATIONS", "resize_images"]
 
 #: Interpolation methods accepted by :func:`resize_images` (those of ``tf.image.resize``).
 INTERPOLATIONS = ("bilinear", "bicubic", "area", "nearest", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
