@@ -85,14 +85,15 @@ class TimeHistory(keras.callbacks.Callback):
 class _EpochCheckpoint(keras.callbacks.Callback):
     """After each epoch: save the checkpoint (write, then the pointer file is replaced atomically), and the best."""
 
-    def __init__(self, state, manager, best_manager, started):
+    def __init__(self, state, manager, best_manager, elapsed_before):
         super().__init__()
-        self.state, self.manager, self.best_manager, self.started = state, manager, best_manager, started
+        self.state, self.manager, self.best_manager = state, manager, best_manager
+        self.elapsed_before, self.started = elapsed_before, time.time()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         self.state["epoch"].assign(epoch + 1)
-        self.state["elapsed"].assign(self.state["elapsed_before"] + time.time() - self.started)
+        self.state["elapsed"].assign(self.elapsed_before + time.time() - self.started)
         score = logs.get("val_accuracy")
         if score is not None and score > float(self.state["best"].numpy()):
             self.state["best"].assign(score)
@@ -253,9 +254,7 @@ def train(recipe, output_dir, resume=False, session=None):
         _draw_resizer(built.stages, sample, before, "before training", label)
 
     timer = TimeHistory(config["data"]["batch_size"], config["train"]["log_steps"])
-    started = time.time()
-    state["elapsed_before"] = float(state["elapsed"].numpy())
-    callbacks = [timer, _EpochCheckpoint(state, manager, best_manager, started),
+    callbacks = [timer, _EpochCheckpoint(state, manager, best_manager, float(state["elapsed"].numpy())),
                  keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=initial_epoch > 0),
                  keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), profile_batch=0)]
     epochs = config["train"]["epochs"]
