@@ -69,7 +69,8 @@ def _split_options(train_default, val_default):
 
 _PREPARE_HINT = (
     "Prepare it on a machine with internet access: python -c \"import tensorflow_datasets as tfds; "
-    "tfds.builder('{name}', data_dir='DIR').download_and_prepare()\", then copy DIR/{folder} here, "
+    "tfds.builder('{name}', data_dir='DIR').download_and_prepare()\", then copy DIR/{name} here (a current TFDS "
+    "prepares the version its code has, e.g. 4.0.1 for cats_vs_dogs: name that version in the recipe), "
     "or pass --data-dir to where it already is.")
 
 
@@ -82,7 +83,7 @@ def _tfds_version(options):
     name, version, folder = _tfds_paths(options)
     found = sorted(v for v in (os.listdir(folder) if os.path.isdir(folder) else [])
                    if os.path.isfile(os.path.join(folder, v, "dataset_info.json")))
-    hint = _PREPARE_HINT.format(name=options["name"] if version else name + ":4.0.0", folder=name)
+    hint = _PREPARE_HINT.format(name=name)
     if not found:
         raise DataError("no prepared TFDS dataset {!r} in {} (looked for {}/<version>/dataset_info.json). {}".format(
             name, options["data_dir"], folder, hint), key="data_dir")
