@@ -68,7 +68,7 @@ def _describe_data(recipe):
 
 
 def _dry_run(recipe):
-    from .model import build_model
+    from .model import build_model, count_parameters
 
     info, problem = _describe_data(recipe)
     classes = len(info.class_names) if info else 2
@@ -87,8 +87,7 @@ def _dry_run(recipe):
                                                               _short(options)))
     click.echo("backbone    {}{} {}".format(recipe.backbone.name, "/" + recipe.backbone_model if recipe.backbone_model
                                             else "", _short(recipe.backbone_options)))
-    click.echo("parameters  {:,} ({:,} trainable)".format(
-        built.model.count_params(), int(sum(int(_size(w)) for w in built.model.trainable_weights))))
+    click.echo("parameters  {:,} ({:,} trainable)".format(*count_parameters(built.model)))
     train = config["train"]
     click.echo("train       {} epochs, {} lr {}, {} (label smoothing {})".format(
         train["epochs"], train["optimizer"]["type"], train["optimizer"]["learning_rate"], train["loss"]["type"],
@@ -97,13 +96,6 @@ def _dry_run(recipe):
     click.echo("output      {}".format(config["output"]["dir"]))
     if problem:
         _fail("{}: {}".format(recipe.source, problem))
-
-
-def _size(weight):
-    size = 1
-    for dim in weight.shape:
-        size *= int(dim)
-    return size
 
 
 #: The Ascend ModelZoo port's launch flags, accepted one to one:

@@ -1,10 +1,12 @@
 """The recipe's model: uint8 image -> stage 1 -> ... -> stage k -> backbone -> head (pooling, dropout, Dense)."""
 from typing import NamedTuple
 
+import numpy as np
+
 from ..compat import keras
 from .contract import ImageSpec
 
-__all__ = ["RecipeModel", "build_model", "set_batch_norm_momentum", "synchronize_batch_norm"]
+__all__ = ["RecipeModel", "build_model", "count_parameters", "set_batch_norm_momentum", "synchronize_batch_norm"]
 
 
 class RecipeModel(NamedTuple):
@@ -39,6 +41,12 @@ def build_model(recipe, num_classes):
     if momentum is not None:
         set_batch_norm_momentum(model, momentum)
     return RecipeModel(model, keras.Model(inputs, stages_output), spec)
+
+
+def count_parameters(model):
+    """(all parameters, trainable parameters) of ``model``."""
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    return int(model.count_params()), trainable
 
 
 def _batch_norm_layers(model):

@@ -294,7 +294,7 @@ def load_recipe(source, overrides=(), data_dir: Optional[str] = None):
 
 
 def schema_reference():
-    """(key path, default, help) rows of the fixed schema, for the README and ``--list``."""
+    """(key path, default, help) rows of the fixed schema (the README's recipe reference is checked against them)."""
     rows = []
 
     def walk(schema, prefix):

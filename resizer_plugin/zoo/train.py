@@ -25,7 +25,7 @@ import yaml
 from ..compat import keras
 from . import pictures
 from .data import make_pipeline, skipped_files, skipped_summary
-from .model import build_model, synchronize_batch_norm
+from .model import build_model, count_parameters, synchronize_batch_norm
 
 __all__ = ["OutputDirError", "TimeHistory", "check_output_dir", "train"]
 
@@ -193,11 +193,6 @@ def _read_history(path):
         return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
 
 
-def _count_params(model):
-    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
-    return int(model.count_params()), trainable
-
-
 def train(recipe, output_dir, resume=False, session=None):
     """Train ``recipe`` into ``output_dir``; returns the metrics written to metrics.json."""
     config = recipe.config
@@ -242,7 +237,7 @@ def train(recipe, output_dir, resume=False, session=None):
         log.info("--resume: no checkpoint in %s yet, starting from scratch", output_dir)
     session.prepare_model(model)
     initial_epoch = int(state["epoch"].numpy())
-    parameters, trainable = _count_params(model)
+    parameters, trainable = count_parameters(model)
     log.info("model: %s parameters (%s trainable); classes: %s", format(parameters, ","), format(trainable, ","),
              ", ".join(info.class_names))
 
