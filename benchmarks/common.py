@@ -1,6 +1,7 @@
 """Shared pieces of the benchmarks: the compared models, real-photo inputs, timing, tables and JSON."""
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -8,8 +9,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from resizer_plugin.compat import keras
-from resizer_plugin.layers import LearnableResizer
+from resizer_plugin.compat import keras, onednn_enabled
+from resizer_plugin.layers import LearnableResizer, _cpu_forms_are_faster
 from resizer_plugin.testing.photos import sample_photos
 
 from .reference import reference_resizer
@@ -73,23 +74,29 @@ def photos(args, count=None):
     return sample_photos(tuple(args.input_size), count or args.batch_size) * 255.0
 
 
-def median_seconds(step, steps, warmup):
-    """Median wall time of ``step()`` over ``steps`` calls after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        step()
-    times = []
+def median_seconds(steps_by_name, steps, warmup):
+    """``{name: (median seconds, all timed seconds)}`` of each ``step()`` after ``warmup`` untimed calls. The
+    timed calls are interleaved (one of each per round), so a slow spell of the machine touches every variant
+    alike and the ratios between them hold even where absolute times drift."""
+    for step in steps_by_name.values():
+        for _ in range(warmup):
+            step()
+    times = {name: [] for name in steps_by_name}
     for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
+        for name, step in steps_by_name.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(t), t) for name, t in times.items()}
 
 
 def machine():
     gpus = tf.config.list_physical_devices("GPU")
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
             "gpus": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
-            "tensorflow": tf.__version__, "keras": keras.__version__}
+            "tensorflow": tf.__version__, "keras": keras.__version__,
+            "onednn": onednn_enabled(), "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset)"),
+            "resizer_convolution_forms": "cpu" if _cpu_forms_are_faster() else "stock"}
 
 
 def print_table(title, header, rows):

@@ -14,13 +14,15 @@ def main(argv=None):
     policy = set_precision(args.precision)
     images = tf.constant(photos(args))
     results = {"benchmark": "inference", "machine": machine(), "policy": policy, "settings": vars(args), "rows": {}}
+    predictions = {}
     for with_backbone in (False, True):
         for variant in VARIANTS:
             model = build(variant, args, with_backbone=with_backbone)
             predict = tf.function(lambda x, m=model: m(x, training=False), jit_compile=args.jit)
-            seconds, _ = median_seconds(lambda: predict(images).numpy(), args.steps, args.warmup)
             name = "{}{}".format(variant, " + " + args.backbone if with_backbone else " alone")
-            results["rows"][name] = {"seconds_per_batch": seconds, "images_per_second": args.batch_size / seconds}
+            predictions[name] = lambda p=predict: p(images).numpy()
+    for name, (seconds, _) in median_seconds(predictions, args.steps, args.warmup).items():
+        results["rows"][name] = {"seconds_per_batch": seconds, "images_per_second": args.batch_size / seconds}
     rows = results["rows"]
     alone = "resizer alone", "reference alone"
     if all(k in rows for k in alone):

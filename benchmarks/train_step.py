@@ -12,13 +12,12 @@ from .common import (VARIANTS, build, common_arguments, finish, fmt, machine, me
                      print_table, set_precision)
 
 
-def train_step_seconds(variant, args, images, labels):
+def train_steps(variant, args, images, labels):
+    """The compiled model of ``variant`` and a callable that runs one training step on the batch."""
     model = build(variant, args)
     model.compile(optimizer=keras.optimizers.SGD(0.01),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), jit_compile=args.jit)
-    seconds, times = median_seconds(lambda: model.train_on_batch(images, labels), args.steps, args.warmup)
-    return {"description": VARIANTS[variant], "parameters": int(model.count_params()),
-            "step_seconds": seconds, "images_per_second": args.batch_size / seconds, "all_step_seconds": times}
+    return model, lambda: model.train_on_batch(images, labels)
 
 
 def main(argv=None):
@@ -31,9 +30,15 @@ def main(argv=None):
     labels = tf.one_hot(np.arange(args.batch_size) % 2, 2)
     results = {"benchmark": "train_step", "machine": machine(), "policy": policy, "settings": vars(args),
                "variants": {}}
+    models, steps = {}, {}
     for variant in args.variants:
-        print("timing {} ...".format(variant), flush=True)
-        results["variants"][variant] = train_step_seconds(variant, args, images, labels)
+        print("building {} ...".format(variant), flush=True)
+        models[variant], steps[variant] = train_steps(variant, args, images, labels)
+    print("timing {} interleaved rounds ...".format(args.steps), flush=True)
+    for variant, (seconds, times) in median_seconds(steps, args.steps, args.warmup).items():
+        results["variants"][variant] = {
+            "description": VARIANTS[variant], "parameters": int(models[variant].count_params()),
+            "step_seconds": seconds, "images_per_second": args.batch_size / seconds, "all_step_seconds": times}
     by = results["variants"]
     if "resizer" in by and "bilinear" in by:
         results["resizer_over_bilinear"] = by["resizer"]["step_seconds"] / by["bilinear"]["step_seconds"]
@@ -41,8 +46,9 @@ def main(argv=None):
         results["speedup_over_reference"] = by["resizer"]["images_per_second"] / by["reference"]["images_per_second"]
         results["reference_over_bilinear"] = (by["reference"]["step_seconds"] / by["bilinear"]["step_seconds"]
                                               if "bilinear" in by else None)
-    print_table("training step, {} {}x{} -> {}x{}, batch {}, {}{}".format(
-        args.backbone, *args.input_size, *args.target_size, args.batch_size, policy, ", XLA" if args.jit else ""),
+    print_table("training step, {} {}x{} -> {}x{}, batch {}, {}{}, resizer convolution forms: {}".format(
+        args.backbone, *args.input_size, *args.target_size, args.batch_size, policy, ", XLA" if args.jit else "",
+        results["machine"]["resizer_convolution_forms"]),
         ["variant", "s/step (median)", "images/s", "parameters", "what"],
         [[v, fmt(r["step_seconds"], 3), fmt(r["images_per_second"], 1), "{:,}".format(r["parameters"]),
           r["description"]] for v, r in by.items()])

@@ -1,4 +1,4 @@
-"""The one place the plugin reaches Keras through.
+"""The one place the plugin reaches Keras through, and what it needs to know of the TensorFlow build.
 
 By default this is the Keras that ``tf.keras`` resolves to (Keras 3 on TensorFlow >= 2.16, Keras 2 on older
 TensorFlow such as the 2.6.5 of Ascend machines). With ``TF_USE_LEGACY_KERAS=1`` and the ``tf-keras`` package
@@ -8,12 +8,22 @@ import os
 
 import tensorflow as tf
 
-__all__ = ["keras", "IS_KERAS_3", "legacy_keras_requested"]
+__all__ = ["keras", "IS_KERAS_3", "legacy_keras_requested", "onednn_enabled"]
 
 
 def legacy_keras_requested():
     """True when the environment asks for Keras 2 (``TF_USE_LEGACY_KERAS`` set to 1/true)."""
     return os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+
+
+def onednn_enabled():
+    """True when TensorFlow runs its oneDNN CPU kernels in this process: decided when TensorFlow loads, from
+    ``TF_ENABLE_ONEDNN_OPTS`` or, unset, from the CPU (on by default with AVX-512). False where it cannot tell."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        return False
 
 
 def _load_keras():

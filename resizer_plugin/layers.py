@@ -5,7 +5,7 @@ Pure Keras: no recipe, CLI or registry code lives here.
 import numpy as np
 import tensorflow as tf
 
-from .compat import IS_KERAS_3, keras
+from .compat import IS_KERAS_3, keras, onednn_enabled
 
 __all__ = ["FusedBatchNormalization", "LearnableResizer", "ResidualBlock", "Resize", "INTERPOLATIONS", "resize_images"]
 
@@ -61,6 +61,13 @@ class Resize(keras.layers.Layer):
 #: a 7x7 convolution whose input (conv_in) or output (conv_out) has at most this many channels is computed in
 #: the faster equivalent forms below; past it the stacked copies cost more than they save
 _FEW_CHANNELS = 4
+
+
+def _cpu_forms_are_faster():
+    """Whether float32 convolutions take the equivalent forms below. They were measured faster on CPU with
+    TensorFlow's own (Eigen) kernels only: with its oneDNN kernels (``TF_ENABLE_ONEDNN_OPTS=1``, TensorFlow's
+    default on CPUs with AVX-512, and zoo-run's) the stock forms were faster, and GPUs run them with cuDNN."""
+    return not tf.config.get_visible_devices("GPU") and not onednn_enabled()
 
 
 def _stacked_rows_conv(x, kernel):
@@ -151,9 +158,9 @@ def _conv_forward(conv, x, form):
 
 
 def _same_conv(conv, x):
-    """Keras Conv2D ``conv`` (odd square kernel, stride 1, SAME) on ``x``; in float32 with the faster input
-    gradient of :func:`_conv_with_forward_input_gradient` (measured faster in float32 only)."""
-    if x.dtype == tf.float32:
+    """Keras Conv2D ``conv`` (odd square kernel, stride 1, SAME) on ``x``, with the faster input gradient of
+    :func:`_conv_with_forward_input_gradient` where :func:`_cpu_forms_are_faster` in float32."""
+    if x.dtype == tf.float32 and _cpu_forms_are_faster():
         return _conv_forward(conv, x, _conv_with_forward_input_gradient)
     return conv(x)
 
@@ -293,7 +300,8 @@ class LearnableResizer(keras.layers.Layer):
         inputs = tf.cast(inputs, self.compute_dtype)
         naive = resize_images(inputs, self.target_size, self.interpolation, self.antialias)
         # the fast forms were measured faster in float32 only (on CPU under bfloat16 they were slower)
-        few_in = inputs.shape[-1] <= _FEW_CHANNELS and self.compute_dtype == "float32"
+        few_in = (inputs.shape[-1] <= _FEW_CHANNELS and self.compute_dtype == "float32"
+                  and _cpu_forms_are_faster())
         if few_in and self._halves(inputs.shape):
             bottleneck = self._halving_front(inputs, training)
         else:

@@ -1,4 +1,8 @@
 """LearnableResizer: the paper's architecture, any size, serialization, precision, and that it learns."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -71,11 +75,17 @@ def _randomize_batch_norm_statistics(layer):
 @pytest.mark.parametrize("num_res_blocks", [1, 2, 3])
 @pytest.mark.parametrize("training", [False, True])
 @pytest.mark.parametrize("target", [(60, 48), (50, 40)], ids=["halving", "general"])
-def test_matches_the_reference_composition_with_chained_blocks(num_res_blocks, training, target):
+@pytest.mark.parametrize("cpu_forms", [True, False], ids=["cpu-forms", "stock-forms"])
+def test_matches_the_reference_composition_with_chained_blocks(num_res_blocks, training, target, cpu_forms,
+                                                               monkeypatch):
     """Same weights, same batch: the same outputs and, weight by weight, the same gradients as stock layers wired
-    as in the keras.io example, both on the halving path (2x2 blocks) and on the general one. Gradients are
+    as in the keras.io example, on the halving path (2x2 blocks) and the general one, with the CPU forms of the
+    convolutions and with the stock ones (GPU, oneDNN). Gradients are
     compared by norm: where a pre-activation lies within rounding of LeakyReLU's kink, the two sides may take
     different slopes there, which moves a first-layer gradient by up to about 1% (seeded, it does not happen)."""
+    from resizer_plugin import layers
+
+    monkeypatch.setattr(layers, "_cpu_forms_are_faster", lambda: cpu_forms)
     keras.utils.set_random_seed(num_res_blocks)
     photos = sample_photos((120, 96), 2)
     layer = LearnableResizer(target, num_res_blocks=num_res_blocks)
@@ -280,3 +290,14 @@ def _assert_same_values_and_gradients(x, weights, expected_fn, actual_fn):
     np.testing.assert_allclose(actual, expected, atol=2e-5 * float(tf.reduce_max(tf.abs(expected))), rtol=1e-5)
     for a, b in zip(tape.gradient(losses[0], [x] + weights), tape.gradient(losses[1], [x] + weights)):
         np.testing.assert_allclose(b, a, atol=2e-4 * float(tf.reduce_max(tf.abs(a))), rtol=1e-4)
+
+
+@pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="on GPU the stock forms are always used")
+@pytest.mark.parametrize("onednn, expected", [("0", "True"), ("1", "False")])
+def test_cpu_forms_are_used_with_tensorflows_own_kernels_only(onednn, expected):
+    """oneDNN is on or off for the life of a TensorFlow process: so a fresh process for each."""
+    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn, TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run([sys.executable, "-c", "from resizer_plugin import layers; "
+                          "print(layers._cpu_forms_are_faster())"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == expected

@@ -103,7 +103,8 @@ def _wait_for(path, text, process, timeout=240):
 def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
     recipe, out = _small_recipe(tmp_path), tmp_path / "run"
     command = [sys.executable, "-m", "resizer_plugin.zoo.cli", str(recipe), "--output-dir", str(out)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}  # zoo-run's own default
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         _wait_for(str(out / "train.log"), "between steps 64 and 65", process)  # mid epoch 2 (steps 60-119)
         process.send_signal(signal.SIGKILL)
@@ -114,9 +115,10 @@ def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
     assert latest.endswith("ckpt-1")
     assert int(tf.train.load_checkpoint(latest).get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE")) == 1
 
-    result = subprocess.run(command + ["--resume"], capture_output=True, text=True)
+    result = subprocess.run(command + ["--resume"], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 of 3 epochs done (optimizer step 60)" in result.stderr
+    assert "oneDNN CPU kernels" in result.stderr  # turned on unless TF_ENABLE_ONEDNN_OPTS says otherwise
     history = (out / "history.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in history[1:]] == ["0", "1", "2"]
     assert _metrics(out)["epochs"] == 3

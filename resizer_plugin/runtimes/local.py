@@ -1,7 +1,7 @@
 """CPU and GPU runtimes: dtype policy, tf.distribute strategy, XLA; and ``auto``, which picks the best available."""
 import tensorflow as tf
 
-from ..compat import keras
+from ..compat import keras, onednn_enabled
 from ..zoo import registry
 from ..zoo.contract import Option, Runtime, RuntimeSession, boolean, choice, integer
 
@@ -63,10 +63,11 @@ class LocalRuntime(Runtime):
         policy = self.mixed_policy if options["precision"] == "mixed" else "float32"
         keras.mixed_precision.set_global_policy(policy)
         strategy = _strategy(options["strategy"], self.device_type)
+        kernels = ", oneDNN CPU kernels" if self.device_type == "CPU" and onednn_enabled() else ""
         return RuntimeSession(self.name, strategy, policy=policy, jit_compile=options["jit_compile"],
-                              description="{} ({} replica(s), {}, {} strategy{})".format(
+                              description="{} ({} replica(s), {}, {} strategy{}{})".format(
                                   self.name, strategy.num_replicas_in_sync, policy, options["strategy"],
-                                  ", XLA" if options["jit_compile"] else ""))
+                                  ", XLA" if options["jit_compile"] else "", kernels))
 
 
 cpu = LocalRuntime("cpu", "CPU", "mixed_bfloat16", "TensorFlow on the CPU", dict(
