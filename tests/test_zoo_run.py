@@ -174,7 +174,7 @@ def test_mixed_precision_and_xla_runtime_options_train(tmp_path):
     result = _zoo_run(recipe, "--output-dir", out, "--set", "train.epochs=1", "--set", "train.steps_per_epoch=2",
                       "--set", "runtime.precision=mixed", "--set", "runtime.jit_compile=true")
     try:
-        assert "cpu (1 replica(s), mixed_bfloat16, default strategy, XLA)" in result.stderr
+        assert "cpu (1 replica(s), mixed_bfloat16, default strategy, XLA" in result.stderr
         metrics = _metrics(out)
         assert metrics["epochs"] == 1 and metrics["train_loss"] is not None
     finally:
