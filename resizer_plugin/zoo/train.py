@@ -115,9 +115,14 @@ def _optimizer(config):
     return keras.optimizers.RMSprop(rate, momentum=config["momentum"], **extra)
 
 
+def _one_hot_labels(train_config):
+    """Whether the loss takes one-hot labels (categorical) rather than class indices (sparse)."""
+    return train_config["loss"]["type"] == "categorical_crossentropy"
+
+
 def _loss_and_metrics(train_config):
     loss = train_config["loss"]
-    categorical = loss["type"] == "categorical_crossentropy"
+    categorical = _one_hot_labels(train_config)
     if categorical:
         loss_fn = keras.losses.CategoricalCrossentropy(label_smoothing=loss["label_smoothing"])
     else:
@@ -142,8 +147,8 @@ def _build_optimizer_variables(optimizer, variables):
 
 def _pipelines(recipe, info, session):
     data = recipe.config["data"]
-    one_hot = recipe.config["train"]["loss"]["type"] == "categorical_crossentropy"
     train_cfg = recipe.config["train"]
+    one_hot = _one_hot_labels(train_cfg)
 
     def pipeline(split, training, steps):
         raw = recipe.dataset.load(recipe.dataset_options, split, recipe.config["seed"] if training else None)
