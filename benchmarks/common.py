@@ -11,9 +11,9 @@ import tensorflow as tf
 
 from resizer_plugin.compat import keras, onednn_enabled
 from resizer_plugin.layers import LearnableResizer, _cpu_forms_are_faster
-from resizer_plugin.testing.photos import sample_photos
+from resizer_plugin.photos import sample_photos
 
-from .reference import reference_resizer
+from resizer_plugin.testing.reference import reference_resizer
 
 #: variant name -> what it is, as the tables print it
 VARIANTS = {

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from resizer_plugin.testing.photos import PHOTO_NAMES, load_photo
+from resizer_plugin.photos import PHOTO_NAMES, load_photo
 from resizer_plugin.zoo import data
 
 from .common import common_arguments, finish, fmt, machine, median_seconds, print_table

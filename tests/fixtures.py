@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 from PIL import Image
 
-from resizer_plugin.testing.photos import load_photo
+from resizer_plugin.photos import load_photo
 
 CAT, OTHERS = "chelsea", ("coffee", "astronaut", "rocket")
 

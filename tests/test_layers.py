@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from benchmarks.reference import reference_resizer, sublayers_by_reference_name
+from resizer_plugin.testing.reference import reference_resizer, sublayers_by_reference_name
 from resizer_plugin import LearnableResizer
 from resizer_plugin.compat import keras
 from resizer_plugin.layers import INTERPOLATIONS, Resize, ResidualBlock
-from resizer_plugin.testing.photos import sample_photos
+from resizer_plugin.photos import sample_photos
 
 
 def _resizer_params(n, r, c=3):

@@ -3,7 +3,7 @@ import numpy as np
 from PIL import Image
 
 from resizer_plugin import LearnableResizer
-from resizer_plugin.testing.photos import sample_photos
+from resizer_plugin.photos import sample_photos
 from resizer_plugin.zoo import pictures
 
 

@@ -14,7 +14,7 @@ import tensorflow as tf
 from ..compat import keras
 from ..zoo import registry
 from ..zoo.contract import ImageSpec, Stage, StageConfigError
-from .photos import sample_photos
+from ..photos import sample_photos
 
 __all__ = ["CHECKS", "ConformanceError", "check_stage", "parametrize_with_checks", "resolve_stage",
            "check_builds_from_defaults", "check_output_spec", "check_config_round_trip", "check_keras_save_load",

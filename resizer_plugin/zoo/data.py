@@ -247,7 +247,7 @@ image_folder = DatasetSource(
 # ---- photo_crops: a small offline task made from scikit-image's sample photos --------------------------------
 
 def _photo_names(value):
-    from ..testing.photos import PHOTO_NAMES
+    from ..photos import PHOTO_NAMES
 
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) < 2:
         raise TypeError("must be a list of at least two scikit-image photo names")
@@ -273,7 +273,7 @@ def _crops_describe(options):
 
 
 def _crops_load(options, split, seed):
-    from ..testing.photos import load_photo
+    from ..photos import load_photo
 
     (name, _), = slice_split(split, {"train": 1, "val": 1})
     count = options["train_examples"] if name == "train" else options["val_examples"]

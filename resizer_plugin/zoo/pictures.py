@@ -83,7 +83,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import tensorflow as tf
 
-    from ..testing.photos import sample_photos
+    from ..photos import sample_photos
     from . import registry
 
     tf.random.set_seed(args.seed)

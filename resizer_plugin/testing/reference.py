@@ -1,6 +1,6 @@
 """The reference composition: the learnable resizer wired from stock Keras layers as in the public keras.io example.
 
-Kept as the baseline that ``resizer_plugin.layers.LearnableResizer`` is checked and timed against. Layer names
+Kept in the testing kit as the oracle that ``resizer_plugin.layers.LearnableResizer`` is checked and timed against. Layer names
 match the attribute names of LearnableResizer so weights can be copied across one to one.
 """
 from resizer_plugin.compat import keras
