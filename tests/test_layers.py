@@ -83,7 +83,7 @@ def test_matches_the_reference_composition_with_chained_blocks(num_res_blocks, t
     convolutions and with the stock ones (GPU, oneDNN). Gradients are
     compared by norm: where a pre-activation lies within rounding of LeakyReLU's kink, the two sides may take
     different slopes there, which moves a first-layer gradient by up to about 1% (seeded, it does not happen)."""
-    from resizer_plugin import layers
+    from resizer_plugin.layers import learnable_resizer as layers
 
     monkeypatch.setattr(layers, "_cpu_forms_are_faster", lambda: cpu_forms)
     keras.utils.set_random_seed(num_res_blocks)

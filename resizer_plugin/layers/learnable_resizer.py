@@ -5,7 +5,7 @@ Pure Keras: no recipe, CLI or registry code lives here.
 import numpy as np
 import tensorflow as tf
 
-from .compat import IS_KERAS_3, keras, onednn_enabled
+from ..compat import IS_KERAS_3, keras, onednn_enabled
 
 __all__ = ["FusedBatchNormalization", "LearnableResizer", "ResidualBlock", "Resize", "INTERPOLATIONS", "resize_images"]
 
