@@ -1,0 +1,96 @@
+"""The ``zoo.runtimes`` contract: where and how a recipe trains (device, precision, distribution)."""
+import contextlib
+from typing import Any, Callable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+
+from .options import Configurable
+
+__all__ = ["LaunchFlag", "Runtime", "RuntimeSession"]
+
+
+class LaunchFlag(NamedTuple):
+    """A command-line flag a runtime adds to ``zoo-run`` (e.g. the launch flags of a port it replaces).
+
+    ``flag`` is written as on the command line (``--precision_mode``); ``key`` is the recipe key it sets
+    (``runtime.precision_mode``), or None for a switch that only gates other flags (see
+    :meth:`Runtime.flag_overrides`); ``type`` is ``str``, ``int`` or ``bool`` (the CLI accepts True/False, 1/0);
+    ``selects`` says that giving the flag selects this runtime."""
+    flag: str
+    key: Optional[str]
+    type: type
+    help: str
+    selects: bool = False
+
+    @property
+    def name(self) -> str:
+        """The flag without its dashes: its key in the values :meth:`Runtime.flag_overrides` receives."""
+        return self.flag.lstrip("-")
+
+
+class RuntimeSession:
+    """A started runtime: the distribution strategy, the Keras dtype policy, and the hooks the host calls.
+
+    Args:
+        name: the runtime's name.
+        strategy: the ``tf.distribute`` strategy the model is built and trained under.
+        policy: the Keras dtype policy now in force (``float32``, ``mixed_float16``, ...).
+        jit_compile: compile the train step with XLA.
+        static_shapes: the device needs every batch full (the host drops the last partial batch).
+        description: one line for the log and metrics.json.
+    """
+
+    def __init__(self, name: str, strategy, policy: str = "float32", jit_compile: bool = False,
+                 static_shapes: bool = False, description: str = ""):
+        self.name, self.strategy, self.policy = name, strategy, policy
+        self.jit_compile, self.static_shapes, self.description = jit_compile, static_shapes, description
+
+    def computation_scope(self):
+        """A context the host enters around building, compiling, training and evaluating the model; a runtime
+        may switch device-specific forms of computation on in it. Default: none."""
+        return contextlib.nullcontext()
+
+    def wrap_optimizer(self, optimizer):
+        """The optimizer to compile with (a runtime may add loss scaling or cross-device reduction)."""
+        return optimizer
+
+    def distribute_dataset(self, dataset, global_batch_size: int):
+        """The batched dataset as this runtime wants it fed (a runtime may shard it across devices)."""
+        return dataset
+
+    def prepare_model(self, model):
+        """Called once the model is built and restored (a runtime may broadcast its variables)."""
+
+    def output_subdir(self) -> str:
+        """Sub-folder of the run's output directory this process writes into ('' for the directory itself)."""
+        return ""
+
+
+class Runtime(Configurable):
+    """A ``zoo.runtimes`` entry. Its options go in the recipe's ``runtime:`` section beside ``device``."""
+
+    kind = "runtime"
+
+    def unavailable_reason(self) -> Optional[str]:
+        """Why this runtime cannot run here (e.g. a missing driver or adapter), or None when it can."""
+        return None
+
+    def resolve(self, find: Callable[[str], Optional["Runtime"]]) -> "Runtime":
+        """The runtime that actually runs when a recipe names this one: itself, unless it stands for another
+        (``auto``). ``find(name)`` returns the installed runtime of that name, or None."""
+        return self
+
+    def launch_flags(self) -> Sequence[LaunchFlag]:
+        """The flags this runtime adds to the ``zoo-run`` command line."""
+        return ()
+
+    def flag_overrides(self, values: Mapping[str, Any]) -> List[Tuple[str, Any]]:
+        """Recipe overrides ``(dotted key, value)`` for the given values of this runtime's flags (flag name ->
+        value, None when not given). Raise ValueError for flags that contradict each other."""
+        overrides = [(flag.key, values[flag.name]) for flag in self.launch_flags()
+                     if flag.key is not None and values.get(flag.name) is not None]
+        if any(flag.selects and values.get(flag.name) is not None for flag in self.launch_flags()):
+            overrides.append(("runtime.device", self.name))
+        return overrides
+
+    def start(self, options) -> RuntimeSession:
+        """Configure the device for validated ``options`` and return the started session."""
+        raise NotImplementedError
