@@ -33,7 +33,8 @@ setup(
         # the quickstart's photo_crops dataset and the README picture use scikit-image's sample photos
         "examples": ["scikit-image"],
         # tf-keras: the suite runs again on Keras 2 (TF_USE_LEGACY_KERAS=1); vermin: the Python 3.8 syntax check
-        "test": ["pytest>=7", "scikit-image", "keras-cv", "tf-keras", "vermin"],
+        # import-linter: the architecture's import rules (.importlinter), checked by lint-imports in CI
+        "test": ["pytest>=7", "scikit-image", "keras-cv", "tf-keras", "vermin", "import-linter"],
     },
     entry_points={
         "console_scripts": ["zoo-run = resizer_plugin.zoo.cli:main"],
@@ -43,14 +44,14 @@ setup(
             "learnable_resizer = resizer_plugin.stages:learnable_resizer",
         ],
         "zoo.backbones": [
-            "keras.applications = resizer_plugin.zoo.backbones:keras_applications",
-            "keras_cv = resizer_plugin.zoo.backbones:keras_cv",
-            "small_cnn = resizer_plugin.zoo.backbones:small_cnn",
+            "keras.applications = resizer_plugin.backbones.keras_applications:keras_applications",
+            "keras_cv = resizer_plugin.backbones.keras_cv:keras_cv",
+            "small_cnn = resizer_plugin.backbones.small_cnn:small_cnn",
         ],
         "zoo.datasets": [
-            "tfds = resizer_plugin.zoo.data:tfds",
-            "image_folder = resizer_plugin.zoo.data:image_folder",
-            "photo_crops = resizer_plugin.zoo.data:photo_crops",
+            "tfds = resizer_plugin.datasets.tfds:tfds",
+            "image_folder = resizer_plugin.datasets.image_folder:image_folder",
+            "photo_crops = resizer_plugin.datasets.photo_crops:photo_crops",
         ],
         "zoo.runtimes": [
             "ascend = resizer_plugin.runtimes.ascend:ascend",

@@ -42,7 +42,7 @@ def recipe_file(tmp_path):
 def _start(recipe_file, *flags):
     """Parse zoo-run's flags as the CLI does, load the recipe, start its runtime."""
     params = cli.main.make_context("zoo-run", [recipe_file] + list(flags)).params
-    port = {flag.lstrip("-"): params[flag.lstrip("-")] for flag, *_ in cli.PORT_FLAGS}
+    port = {flag.name: params[flag.name] for flag in ascend_runtime.PORT_FLAGS}
     recipe = load_recipe(recipe_file, cli.recipe_overrides(params["overrides"], None, params["device"], port))
     return recipe, recipe.runtime.start(recipe.runtime_options)
 
@@ -117,7 +117,7 @@ def test_generic_port_flags_set_recipe_keys(npu, recipe_file, tmp_path):
     config = recipe.config
     assert config["data"]["drop_remainder"] is True and config["train"]["log_steps"] == 7
     assert config["train"]["epochs"] == 3 and config["data"]["batch_size"] == 8
-    port = {flag.lstrip("-"): None for flag, *_ in cli.PORT_FLAGS}
+    port = {flag.name: None for flag in ascend_runtime.PORT_FLAGS}
     port["data_path"] = str(tmp_path)
     assert cli.recipe_overrides((), None, None, port) == [("data.data_dir", str(tmp_path))]
 
@@ -176,21 +176,32 @@ def test_without_npu_device_the_error_says_it_ships_with_cann(recipe_file, monke
     assert "Traceback" not in result.output
 
 
+def _installed_runtime(name):
+    return registry.runtimes.load(name) if name in registry.runtimes.names() else None
+
+
 def test_auto_picks_ascend_where_npu_device_imports(npu):
-    assert registry.runtimes.load("auto").resolve().name == "ascend"
+    assert registry.runtimes.load("auto").resolve(_installed_runtime).name == "ascend"
 
 
 def test_auto_picks_cpu_here_without_npu_device(monkeypatch):
     monkeypatch.setitem(sys.modules, "npu_device", None)
-    assert registry.runtimes.load("auto").resolve().name == "cpu"
+    assert registry.runtimes.load("auto").resolve(_installed_runtime).name == "cpu"
+
+
+def test_every_port_flag_is_on_the_command_line_and_selects_nothing_else():
+    params = {p.name for p in cli.main.params}
+    assert {flag.name for flag in ascend_runtime.PORT_FLAGS} <= params
+    assert [runtime.name for runtime, flag in cli.runtime_flags() if flag.selects] == ["ascend"] * sum(
+        flag.selects for flag in ascend_runtime.PORT_FLAGS)
 
 
 def test_ascend_pipeline_has_static_shapes(npu, recipe_file):
-    from resizer_plugin.zoo import train
+    from resizer_plugin.zoo.pipeline import recipe_pipelines
 
     recipe, session = _start(recipe_file, "--precision_mode=allow_mix_precision", "--batch_size=3")
     info = recipe.dataset.describe(recipe.dataset_options)
-    train_ds, val_ds = train._pipelines(recipe, info, session)
+    train_ds, val_ds = recipe_pipelines(recipe, len(info.class_names), session)
     assert tuple(train_ds.element_spec[0].shape) == (3, 32, 32, 3)
     assert tuple(val_ds.element_spec[0].shape) == (3, 32, 32, 3)
 

@@ -5,8 +5,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resizer_plugin.zoo import data, registry
-from resizer_plugin.zoo.contract import DataError
+from resizer_plugin.datasets import image_folder as image_folder_module
+from resizer_plugin.datasets.image_folder import image_folder
+from resizer_plugin.datasets.photo_crops import photo_crops
+from resizer_plugin.datasets.tfds import tfds
+from resizer_plugin.zoo import registry
+from resizer_plugin.zoo.contract import DataError, SkippedInputs, split
+from resizer_plugin.zoo.pipeline import make_pipeline
 
 from .fixtures import BAD_FILES
 
@@ -23,59 +28,66 @@ def test_tfds_fixture_has_the_exact_4_0_0_layout(tfds_dir):
 
 def test_tfds_reads_offline_with_split_slices(tfds_dir):
     options = _options("tfds", data_dir=tfds_dir)
-    info = data.tfds.describe(options)
+    info = tfds.describe(options)
     assert info.class_names == ["cat", "dog"]
-    train = list(data.tfds.load(options, "train[:40%]", seed=None))
-    val = list(data.tfds.load(options, "train[40%:50%]", seed=None))
+    train = list(tfds.load(options, "train[:40%]", seed=None))
+    val = list(tfds.load(options, "train[40%:50%]", seed=None))
     assert (len(train), len(val)) == (19, 5)  # TFDS rounds 40% and 50% of 48 to 19 and 24
     image, label = train[0]
     assert image.dtype == tf.string and int(label) in (0, 1)
 
 
 def test_tfds_without_version_uses_the_only_one_present(tfds_dir):
-    assert data.tfds.describe(_options("tfds", data_dir=tfds_dir, name="cats_vs_dogs")).class_names == ["cat", "dog"]
+    assert tfds.describe(_options("tfds", data_dir=tfds_dir, name="cats_vs_dogs")).class_names == ["cat", "dog"]
 
 
 def test_tfds_missing_data_says_where_it_looked_and_how_to_prepare(tmp_path):
     with pytest.raises(DataError) as info:
-        data.tfds.describe(_options("tfds", data_dir=str(tmp_path)))
+        tfds.describe(_options("tfds", data_dir=str(tmp_path)))
     message = str(info.value)
     assert str(tmp_path) in message and "download_and_prepare" in message and info.value.key == "data_dir"
 
 
 def test_tfds_wrong_version_lists_the_versions_found(tfds_dir):
     with pytest.raises(DataError, match="no version 4.0.1.*found: 4.0.0"):
-        data.tfds.describe(_options("tfds", data_dir=tfds_dir, name="cats_vs_dogs:4.0.1"))
+        tfds.describe(_options("tfds", data_dir=tfds_dir, name="cats_vs_dogs:4.0.1"))
 
 
 def test_image_folder_skips_and_counts_bad_files(pet_images, monkeypatch):
-    monkeypatch.setattr(data, "_SCANS", {})  # scan afresh, whatever ran before in this process
+    monkeypatch.setattr(image_folder_module, "_SCANS", {})  # scan afresh, whatever ran before in this process
     options = _options("image_folder", data_dir=pet_images, train_split="train")
-    assert data.skipped_summary(pet_images) is None  # not scanned yet
-    pairs = list(data.image_folder.load(options, "train", seed=None))
-    assert {k: len(v) for k, v in data.skipped_files(pet_images).items()} == BAD_FILES
+    assert image_folder.skipped_inputs(options).summary(pet_images) is None  # not scanned yet
+    pairs = list(image_folder.load(options, "train", seed=None))
+    skipped = image_folder.skipped_inputs(options)
+    assert skipped.counts() == BAD_FILES
     assert len(pairs) == 16 + 3  # 16 JPEG photos + grayscale JPEG, RGBA PNG, GIF
-    summary = data.skipped_summary(pet_images)
-    assert "skipped 3 of 22 files (1 corrupt or truncated, 1 empty, 1 not an image); first: " in summary
+    summary = skipped.summary("image folder " + pet_images)
+    assert summary.startswith("image folder {}: skipped 3 of 22 files (1 corrupt or truncated, 1 empty, 1 not an "
+                              "image); first: {}".format(pet_images, pet_images))
+
+
+def test_a_source_that_cannot_skip_reports_nothing_skipped():
+    options = _options("photo_crops", train_examples=1, val_examples=1)
+    assert photo_crops.skipped_inputs(options) == SkippedInputs({}, 0)
 
 
 def test_image_folder_splits_are_disjoint_and_cover_everything(pet_images):
     options = _options("image_folder", data_dir=pet_images)
-    train = [p.numpy() for p, _ in data.image_folder.load(options, options["train_split"], None)]
-    val = [p.numpy() for p, _ in data.image_folder.load(options, options["val_split"], None)]
+    train = [p.numpy() for p, _ in image_folder.load(options, options["train_split"], None)]
+    val = [p.numpy() for p, _ in image_folder.load(options, options["val_split"], None)]
     assert len(train) == 15 and len(val) == 4 and not set(train) & set(val)
 
 
 def test_image_folder_needs_class_subfolders(tmp_path):
     (tmp_path / "only").mkdir()
     with pytest.raises(DataError, match="at least two"):
-        data.image_folder.describe(_options("image_folder", data_dir=str(tmp_path)))
+        image_folder.describe(_options("image_folder", data_dir=str(tmp_path)))
 
 
 def test_pipeline_decodes_gray_rgba_gif_to_uint8_rgb(pet_images):
     options = _options("image_folder", data_dir=pet_images)
-    raw = data.image_folder.load(options, "train", None)
-    batches = list(data.make_pipeline(raw, (64, 48), 8, 2, training=False, seed=None, drop_remainder=True))
+    raw = image_folder.load(options, "train", None)
+    batches = list(make_pipeline(raw, (64, 48), 8, 2, training=False, seed=None, drop_remainder=True))
     assert len(batches) == 2  # 19 images, drop_remainder
     images, labels = batches[0]
     assert images.dtype == tf.uint8 and tuple(images.shape) == (8, 64, 48, 3)
@@ -84,15 +96,15 @@ def test_pipeline_decodes_gray_rgba_gif_to_uint8_rgb(pet_images):
 
 
 def test_pipeline_static_shapes_with_drop_remainder(tfds_dir):
-    raw = data.tfds.load(_options("tfds", data_dir=tfds_dir), "train", None)
-    pipeline = data.make_pipeline(raw, (32, 32), 5, 2, training=True, seed=1, drop_remainder=True)
+    raw = tfds.load(_options("tfds", data_dir=tfds_dir), "train", None)
+    pipeline = make_pipeline(raw, (32, 32), 5, 2, training=True, seed=1, drop_remainder=True)
     assert tuple(pipeline.element_spec[0].shape) == (5, 32, 32, 3)
 
 
 def test_training_shuffle_follows_the_seed(tfds_dir):
     def labels(seed):
-        raw = data.tfds.load(_options("tfds", data_dir=tfds_dir), "train", seed)
-        pipeline = data.make_pipeline(raw, (16, 16), 48, 2, training=True, seed=seed, one_hot=False)
+        raw = tfds.load(_options("tfds", data_dir=tfds_dir), "train", seed)
+        pipeline = make_pipeline(raw, (16, 16), 48, 2, training=True, seed=seed, one_hot=False)
         return next(iter(pipeline))[0].numpy()
     np.testing.assert_array_equal(labels(3), labels(3))
     assert not np.array_equal(labels(3), labels(4))
@@ -100,19 +112,19 @@ def test_training_shuffle_follows_the_seed(tfds_dir):
 
 def test_photo_crops_source_is_offline_and_labelled():
     options = _options("photo_crops", train_examples=3, val_examples=2)
-    assert data.photo_crops.describe(options).class_names == ["chelsea", "coffee", "astronaut", "rocket"]
-    train = list(data.photo_crops.load(options, "train", None))
-    val = list(data.photo_crops.load(options, "val", None))
+    assert photo_crops.describe(options).class_names == ["chelsea", "coffee", "astronaut", "rocket"]
+    train = list(photo_crops.load(options, "train", None))
+    val = list(photo_crops.load(options, "val", None))
     assert len(train) == 12 and len(val) == 8
     assert [int(l) for _, l in train] == [0, 1, 2, 3] * 3  # classes interleaved
 
 
-@pytest.mark.parametrize("split, ok", [("train", True), ("train[:40%]", True), ("train[40%:50%]", True),
+@pytest.mark.parametrize("split_text, ok", [("train", True), ("train[:40%]", True), ("train[40%:50%]", True),
                                        ("train[-10:]", True), ("train[:40%]+test", True), ("train[:40]%", False),
                                        ("train[:140%]", False), ("train[1:2:3]", False), ("", False)])
-def test_split_syntax(split, ok):
+def test_split_syntax(split_text, ok):
     if ok:
-        assert data.check_split(split) == split
+        assert split()(split_text) == split_text
     else:
         with pytest.raises((ValueError, TypeError)):
-            data.check_split(split)
+            split()(split_text)

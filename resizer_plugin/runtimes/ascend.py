@@ -10,9 +10,10 @@ import importlib
 import json
 import os
 
-from ..zoo.contract import Option, Runtime, RuntimeSession, boolean, choice, integer, number, optional, path, text
+from ..zoo.contract import (LaunchFlag, Option, Runtime, RuntimeSession, boolean, choice, integer, number, optional,
+                            path, text)
 
-__all__ = ["ascend", "AscendRuntime", "PRECISION_MODES", "NPU_DEVICE_MISSING"]
+__all__ = ["ascend", "AscendRuntime", "PORT_FLAGS", "PRECISION_MODES", "NPU_DEVICE_MISSING"]
 
 PRECISION_MODES = ("force_fp32", "allow_fp32_to_fp16", "force_fp16", "must_keep_origin_dtype", "allow_mix_precision",
                    "cube_fp16in_fp32out", "allow_mix_precision_fp16", "allow_mix_precision_bf16",
@@ -62,11 +63,49 @@ _OPTIONS = {
 }
 
 
+#: The Ascend ModelZoo port's launch flags, accepted one to one; an Ascend-only flag selects this runtime.
+PORT_FLAGS = (
+    LaunchFlag("--precision_mode", "runtime.precision_mode", str, "npu_device precision_mode", selects=True),
+    LaunchFlag("--over_dump", "runtime.overflow_dump", bool, "overflow detection dump (True/False)", selects=True),
+    LaunchFlag("--over_dump_path", "runtime.dump_path", str, "overflow dump folder", selects=True),
+    LaunchFlag("--data_dump_flag", "runtime.dump", bool, "dump op data (True/False)", selects=True),
+    LaunchFlag("--data_dump_step", "runtime.dump_step", str, "steps to dump, e.g. 0|5|10", selects=True),
+    LaunchFlag("--data_dump_path", "runtime.dump_path", str, "data dump folder", selects=True),
+    LaunchFlag("--profiling", "runtime.profiling", bool, "profile (True/False)", selects=True),
+    LaunchFlag("--profiling_dump_path", "runtime.profiling_path", str, "profiling output folder", selects=True),
+    LaunchFlag("--use_mixlist", None, bool, "apply --mixlist_file (True/False)", selects=True),
+    LaunchFlag("--mixlist_file", "runtime.mixlist_file", str, "modify_mixlist JSON file", selects=True),
+    LaunchFlag("--fusion_off_flag", None, bool, "apply --fusion_off_file (True/False)", selects=True),
+    LaunchFlag("--fusion_off_file", "runtime.fusion_switch_file", str, "fusion switch JSON file", selects=True),
+    LaunchFlag("--static", "data.drop_remainder", bool, "static shapes: drop the last partial batch"),
+    LaunchFlag("--log_steps", "train.log_steps", int, "throughput line every N steps"),
+    LaunchFlag("--epoch", "train.epochs", int, "epochs"),
+    LaunchFlag("--batch_size", "data.batch_size", int, "global batch size"),
+    LaunchFlag("--data_path", "data.data_dir", str, "data folder"),
+)
+#: a file flag -> the switch that must be True for it to apply
+_GATED = {"mixlist_file": "use_mixlist", "fusion_off_file": "fusion_off_flag"}
+
+
 class AscendRuntime(Runtime):
     """Huawei Ascend NPUs through npu_device."""
 
     def __init__(self):
         super().__init__("ascend", _OPTIONS, "Huawei Ascend NPU through npu_device (CANN)")
+
+    def launch_flags(self):
+        return PORT_FLAGS
+
+    def flag_overrides(self, values):
+        """As the port reads its flags: a file flag applies only when its switch is True, and the two dump
+        paths must agree (npu_device has one dump_path)."""
+        paths = {values[name] for name in ("over_dump_path", "data_dump_path") if values.get(name)}
+        if len(paths) > 1:
+            raise ValueError("--over_dump_path and --data_dump_path differ ({}); npu_device has one dump_path".format(
+                " vs ".join(sorted(paths))))
+        values = {name: (None if name in _GATED and not values.get(_GATED[name]) else value)
+                  for name, value in values.items()}
+        return super().flag_overrides(values)
 
     @staticmethod
     def _npu():

@@ -1,11 +1,11 @@
-"""CPU and GPU runtimes: dtype policy, tf.distribute strategy, XLA; and ``auto``, which picks the best available."""
-import tensorflow as tf
+"""CPU and GPU runtimes: dtype policy, tf.distribute strategy, XLA; and ``auto``, which picks the best available.
 
-from ..compat import keras, onednn_enabled
-from ..zoo import registry
+TensorFlow is imported when a runtime starts, not when this module loads: the CLI reads every runtime's launch
+flags before it sets the TensorFlow environment (oneDNN, logging) that is read once, at TensorFlow's import.
+"""
 from ..zoo.contract import Option, Runtime, RuntimeSession, boolean, choice, integer
 
-__all__ = ["cpu", "gpu", "auto", "LocalRuntime"]
+__all__ = ["cpu", "gpu", "auto", "LocalRuntime", "cpu_conv_forms_pay_off"]
 
 PRECISIONS = ("float32", "mixed")
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -23,11 +23,15 @@ def _options():
 def cpu_conv_forms_pay_off():
     """Whether LearnableResizer's CPU convolution forms (``layers.conv_forms("cpu")``) are faster on this CPU:
     measured so with TensorFlow's own (Eigen) kernels only; with its oneDNN kernels the stock forms were faster."""
+    from ..compat import onednn_enabled
+
     return not onednn_enabled()
 
 
 def _split_cpu(count):
     """Expose the CPU as ``count`` logical devices (must happen before TensorFlow initializes its devices)."""
+    import tensorflow as tf
+
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
@@ -39,6 +43,8 @@ def _split_cpu(count):
 
 
 def _strategy(name, device_type):
+    import tensorflow as tf
+
     if name == "mirrored":
         cpus = tf.config.list_logical_devices("CPU")
         if device_type == "CPU" and len(cpus) > 1:
@@ -49,6 +55,19 @@ def _strategy(name, device_type):
     return tf.distribute.get_strategy()
 
 
+class LocalSession(RuntimeSession):
+    """A started CPU or GPU runtime; ``conv_forms`` is the form of the resizer's convolutions it switches on."""
+
+    def __init__(self, name, strategy, policy, jit_compile, description, conv_forms):
+        super().__init__(name, strategy, policy=policy, jit_compile=jit_compile, description=description)
+        self.conv_forms = conv_forms
+
+    def computation_scope(self):
+        from ..layers import conv_forms
+
+        return conv_forms(self.conv_forms)
+
+
 class LocalRuntime(Runtime):
     """TensorFlow on this host's CPU or GPUs."""
 
@@ -57,23 +76,36 @@ class LocalRuntime(Runtime):
         self.device_type, self.mixed_policy = device_type, mixed_policy
 
     def unavailable_reason(self):
+        import tensorflow as tf
+
         if self.device_type == "GPU" and not tf.config.list_physical_devices("GPU"):
             return "TensorFlow sees no GPU here"
         return None
 
-    def start(self, options):
+    def _place(self, options):
+        import tensorflow as tf
+
         if self.device_type == "CPU":
             if options["logical_devices"] > 1:
                 _split_cpu(options["logical_devices"])
             tf.config.set_visible_devices([], "GPU")
+
+    def _conv_forms(self):
+        return "cpu" if self.device_type == "CPU" and cpu_conv_forms_pay_off() else "stock"
+
+    def start(self, options):
+        from ..compat import keras, onednn_enabled
+
+        self._place(options)
         policy = self.mixed_policy if options["precision"] == "mixed" else "float32"
         keras.mixed_precision.set_global_policy(policy)
         strategy = _strategy(options["strategy"], self.device_type)
         kernels = ", oneDNN CPU kernels" if self.device_type == "CPU" and onednn_enabled() else ""
-        return RuntimeSession(self.name, strategy, policy=policy, jit_compile=options["jit_compile"],
-                              description="{} ({} replica(s), {}, {} strategy{}{})".format(
-                                  self.name, strategy.num_replicas_in_sync, policy, options["strategy"],
-                                  ", XLA" if options["jit_compile"] else "", kernels))
+        forms = self._conv_forms()
+        description = "{} ({} replica(s), {}, {} strategy{}{}, {} resizer convolutions)".format(
+            self.name, strategy.num_replicas_in_sync, policy, options["strategy"],
+            ", XLA" if options["jit_compile"] else "", kernels, forms)
+        return LocalSession(self.name, strategy, policy, options["jit_compile"], description, forms)
 
 
 cpu = LocalRuntime("cpu", "CPU", "mixed_bfloat16", "TensorFlow on the CPU", dict(
@@ -90,14 +122,12 @@ class AutoRuntime(Runtime):
     def __init__(self):
         super().__init__("auto", {}, self.__doc__)
 
-    def resolve(self):
-        """The runtime ``auto`` stands for on this machine."""
-        installed = registry.runtimes.names()
+    def resolve(self, find):
+        """The first installed and available runtime of :attr:`PREFERENCE` (cpu when none is)."""
         for name in self.PREFERENCE:
-            if name in installed:
-                runtime = registry.runtimes.load(name)
-                if runtime.unavailable_reason() is None:
-                    return runtime
+            runtime = find(name)
+            if runtime is not None and runtime.unavailable_reason() is None:
+                return runtime
         return cpu
 
 

@@ -1,0 +1,1 @@
+"""Backbone families this package registers in ``zoo.backbones`` (see setup.py), one module each."""

@@ -1,0 +1,1 @@
+"""Dataset sources this package registers in ``zoo.datasets`` (see setup.py), one module each."""

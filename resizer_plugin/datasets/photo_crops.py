@@ -1,0 +1,57 @@
+"""The ``photo_crops`` source: a small offline task made from scikit-image's sample photos (the class is the
+photo a random square crop comes from)."""
+import numpy as np
+
+from ..photos import PHOTO_NAMES, load_photo
+from ..zoo.contract import DatasetInfo, DatasetSource, Option, integer, slice_split, split_options
+
+__all__ = ["photo_crops"]
+
+
+def _photo_names(value):
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) < 2:
+        raise TypeError("must be a list of at least two scikit-image photo names")
+    unknown = [v for v in value if v not in PHOTO_NAMES]
+    if unknown:
+        raise ValueError("unknown photos {}; available: {}".format(unknown, ", ".join(PHOTO_NAMES)))
+    return list(value)
+
+
+def _crops(photo, count, rng):
+    height, width = photo.shape[:2]
+    crops = []
+    for _ in range(count):
+        side = int(min(height, width) * rng.uniform(0.35, 0.8))
+        top, left = rng.randint(0, height - side + 1), rng.randint(0, width - side + 1)
+        crop = photo[top:top + side, left:left + side]
+        crops.append(crop[:, ::-1] if rng.rand() < 0.5 else crop)
+    return crops
+
+
+def _describe(options):
+    return DatasetInfo(list(options["photos"]), "scikit-image sample photos")
+
+
+def _load(options, split, seed):
+    import tensorflow as tf
+
+    (name, _), = slice_split(split, {"train": 1, "val": 1})
+    count = options["train_examples"] if name == "train" else options["val_examples"]
+    rng = np.random.RandomState(options["crop_seed"] + (0 if name == "train" else 1))
+    per_class = [_crops(load_photo(photo_name), count, rng) for photo_name in options["photos"]]
+    # classes interleaved, so that even an unshuffled pass mixes them
+    pairs = [(crops[i], label) for i in range(count) for label, crops in enumerate(per_class)]
+    dataset = tf.data.Dataset.from_generator(
+        lambda: iter(pairs), output_signature=(tf.TensorSpec((None, None, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(pairs)))
+
+
+photo_crops = DatasetSource(
+    "photo_crops", describe=_describe, load=_load,
+    options=dict({"photos": Option(_photo_names, ["chelsea", "coffee", "astronaut", "rocket"],
+                                   "scikit-image photos, one class each"),
+                  "train_examples": Option(integer(min=1), 96, "random crops per class for training"),
+                  "val_examples": Option(integer(min=1), 24, "random crops per class for validation"),
+                  "crop_seed": Option(integer(), 0, "seed of the crops")},
+                 **split_options("train", "val")),
+    description="random square crops of scikit-image's sample photos; the class is the photo (offline)")
