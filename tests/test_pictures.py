@@ -1,4 +1,8 @@
 """The comparison picture: real photos, bilinear, and a resizer's output, written to an image file."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 from PIL import Image
 
@@ -17,5 +21,8 @@ def test_comparison_picture_has_a_row_per_photo(tmp_path):
 
 def test_readme_picture_command(tmp_path):
     out = tmp_path / "readme.jpg"
-    pictures.main([str(out)])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, os.path.join(root, "docs", "draw_resizer_comparison.py"), str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
     assert 10_000 < out.stat().st_size < 300_000

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from resizer_plugin.zoo import registry
-from resizer_plugin.zoo.recipe import schema_reference
+from resizer_plugin.zoo.schema import schema_reference
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()

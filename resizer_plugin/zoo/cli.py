@@ -56,6 +56,8 @@ def _list_plugins():
             for key, option in plugin.options.items():
                 default = "required" if option.required else "default {!r}".format(option.default)
                 click.echo("      {}: {} ({})".format(key, option.help, default))
+            for flag in getattr(plugin, "launch_flags", lambda: ())():
+                click.echo("      {} -> {}: {}".format(flag.flag, flag.key or "(switch)", flag.help))
 
 
 def _describe_data(recipe):
@@ -67,96 +69,146 @@ def _describe_data(recipe):
         return None, "data.{}: {}".format(error.key, error) if error.key else str(error)
 
 
-def _dry_run(recipe):
-    from .model import build_model, count_parameters
-
-    info, problem = _describe_data(recipe)
-    classes = len(info.class_names) if info else 2
-    built = build_model(recipe, classes)
-    config = recipe.config
-    data = config["data"]
-    click.echo("recipe      {} ({})".format(config["name"], recipe.source))
+def _print_data_and_stages(recipe, info):
+    data = recipe.data
     click.echo("data        {} {}: train {!r}, val {!r}; images {}x{}, batch {}".format(
-        data["source"], info.location if info else "(NOT FOUND)", data["train_split"], data["val_split"],
-        data["image_size"][0], data["image_size"][1], data["batch_size"]))
+        data.source, info.location if info else "(NOT FOUND)", recipe.dataset_options["train_split"],
+        recipe.dataset_options["val_split"], data.image_size[0], data.image_size[1], data.batch_size))
     click.echo("classes     {}".format(", ".join(info.class_names) if info else "unknown (assumed 2)"))
     spec = recipe.input_spec
     for stage, options in recipe.stages:
         _, spec = stage(options, spec)
         click.echo("stage       {:<18} -> {}x{}x{}  {}".format(stage.name, spec.height, spec.width, spec.channels,
                                                               _short(options)))
+
+
+def _dry_run(recipe):
+    from .model import build_model, count_parameters
+
+    info, problem = _describe_data(recipe)
+    built = build_model(recipe, len(info.class_names) if info else 2)
+    click.echo("recipe      {} ({})".format(recipe.name, recipe.source))
+    _print_data_and_stages(recipe, info)
     click.echo("backbone    {}{} {}".format(recipe.backbone.name, "/" + recipe.backbone_model if recipe.backbone_model
                                             else "", _short(recipe.backbone_options)))
     click.echo("parameters  {:,} ({:,} trainable)".format(*count_parameters(built.model)))
-    train = config["train"]
+    train = recipe.train
     click.echo("train       {} epochs, {} lr {}, {} (label smoothing {})".format(
-        train["epochs"], train["optimizer"]["type"], train["optimizer"]["learning_rate"], train["loss"]["type"],
-        train["loss"]["label_smoothing"]))
+        train.epochs, train.optimizer.type, train.optimizer.learning_rate, train.loss.type,
+        train.loss.label_smoothing))
     click.echo("runtime     {} {}".format(recipe.runtime.name, _short(recipe.runtime_options)))
-    click.echo("output      {}".format(config["output"]["dir"]))
+    click.echo("output      {}".format(recipe.output.dir))
     if problem:
         _fail("{}: {}".format(recipe.source, problem))
 
 
-#: The Ascend ModelZoo port's launch flags, accepted one to one:
-#: (flag, recipe key or None for a switch that gates the next flag, click type, Ascend-only, help)
-PORT_FLAGS = (
-    ("--precision_mode", "runtime.precision_mode", str, True, "npu_device precision_mode"),
-    ("--over_dump", "runtime.overflow_dump", click.BOOL, True, "overflow detection dump (True/False)"),
-    ("--over_dump_path", "runtime.dump_path", str, True, "overflow dump folder"),
-    ("--data_dump_flag", "runtime.dump", click.BOOL, True, "dump op data (True/False)"),
-    ("--data_dump_step", "runtime.dump_step", str, True, "steps to dump, e.g. 0|5|10"),
-    ("--data_dump_path", "runtime.dump_path", str, True, "data dump folder"),
-    ("--profiling", "runtime.profiling", click.BOOL, True, "profile (True/False)"),
-    ("--profiling_dump_path", "runtime.profiling_path", str, True, "profiling output folder"),
-    ("--use_mixlist", None, click.BOOL, True, "apply --mixlist_file (True/False)"),
-    ("--mixlist_file", "runtime.mixlist_file", str, True, "modify_mixlist JSON file"),
-    ("--fusion_off_flag", None, click.BOOL, True, "apply --fusion_off_file (True/False)"),
-    ("--fusion_off_file", "runtime.fusion_switch_file", str, True, "fusion switch JSON file"),
-    ("--static", "data.drop_remainder", click.BOOL, False, "static shapes: drop the last partial batch"),
-    ("--log_steps", "train.log_steps", click.INT, False, "throughput line every N steps"),
-    ("--epoch", "train.epochs", click.INT, False, "epochs"),
-    ("--batch_size", "data.batch_size", click.INT, False, "global batch size"),
-    ("--data_path", "data.data_dir", str, False, "data folder"),
-)
-_GATED = {"mixlist_file": "use_mixlist", "fusion_off_file": "fusion_off_flag"}
+def _short(options):
+    return ", ".join("{}={}".format(k, v) for k, v in options.items())
 
 
-def _port_flag_options(function):
-    for flag, _, kind, _, text in reversed(PORT_FLAGS):
-        function = click.option(flag, type=kind, default=None, help="(Ascend port) " + text)(function)
+_CLICK_TYPES = {bool: click.BOOL, int: click.INT, str: click.STRING}
+#: the host's own options, which no runtime flag may take
+_HOST_FLAGS = ("--set", "--data-dir", "--output-dir", "--device", "--resume", "--dry-run", "--list", "--help", "-h")
+
+
+def runtime_flags():
+    """``(runtime, LaunchFlag)`` of every installed runtime that loads; a flag already taken is left out."""
+    from . import registry
+
+    loaded, _ = registry.runtimes.load_all()
+    taken, flags = set(_HOST_FLAGS), []
+    for runtime in loaded.values():
+        for flag in runtime.launch_flags():
+            if flag.flag not in taken:
+                taken.add(flag.flag)
+                flags.append((runtime, flag))
+    return flags
+
+
+def _runtime_flag_options(function):
+    for runtime, flag in reversed(runtime_flags()):
+        function = click.option(flag.flag, flag.name, type=_CLICK_TYPES[flag.type], default=None,
+                                help="({}) {}".format(runtime.name, flag.help))(function)
     return function
 
 
-def _port_overrides(port):
-    """(overrides, whether an Ascend-only flag was given) from the port's flags."""
-    paths = {port[name] for name in ("over_dump_path", "data_dump_path") if port[name]}
-    if len(paths) > 1:
-        _fail("--over_dump_path and --data_dump_path differ ({}); npu_device has one dump_path".format(
-            " vs ".join(sorted(paths))))
-    overrides, ascend_only = [], False
-    for flag, key, _, ascend, _ in PORT_FLAGS:
-        name = flag.lstrip("-")
-        if port[name] is None or key is None or (name in _GATED and not port[_GATED[name]]):
-            continue
-        overrides.append((key, port[name]))
-        ascend_only = ascend_only or ascend
-    return overrides, ascend_only
+def _flag_overrides(flag_values):
+    """(overrides, the runtime the given flags select or None), from every runtime's launch flags."""
+    by_runtime = {}
+    for runtime, flag in runtime_flags():
+        by_runtime.setdefault(runtime.name, (runtime, {}))[1][flag.name] = flag_values.get(flag.name)
+    overrides, selected = [], None
+    for runtime, values in by_runtime.values():
+        try:
+            pairs = runtime.flag_overrides(values)
+        except ValueError as error:
+            _fail(str(error))
+        overrides += [pair for pair in pairs if pair[0] != "runtime.device"]
+        selected = selected or next((value for key, value in pairs if key == "runtime.device"), None)
+    return overrides, selected
 
 
-def recipe_overrides(overrides, output_dir, device, port):
-    """The overrides the flags stand for, applied in this order: port flags, --set, --output-dir, --device."""
-    extra, ascend_only = _port_overrides(port)
+def recipe_overrides(overrides, output_dir, device, flag_values):
+    """The overrides the flags stand for, applied in this order: runtime flags, --set, --output-dir, and
+    --device (or the runtime that a given runtime flag selects)."""
+    extra, selected = _flag_overrides(flag_values)
     extra += list(overrides)
     if output_dir:
         extra.append(("output.dir", output_dir))
-    if device or ascend_only:
-        extra.append(("runtime.device", device or "ascend"))
+    if device or selected:
+        extra.append(("runtime.device", device or selected))
     return extra
 
 
-def _short(options):
-    return ", ".join("{}={}".format(k, v) for k, v in options.items())
+def _configure_tensorflow():
+    """Environment TensorFlow reads once, when it loads: so before anything imports it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's oneDNN CPU kernels trained resizer + DenseNet-121 1.4-1.8x faster on an AVX2 CPU, where
+    # TensorFlow leaves them off (it turns them on itself with AVX-512); TF_ENABLE_ONEDNN_OPTS=0 keeps its own.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+
+def _load(recipe_file, overrides, data_dir):
+    from .recipe import RecipeError, load_recipe
+
+    try:
+        return load_recipe(recipe_file, overrides, data_dir=data_dir)
+    except RecipeError as error:
+        _fail(str(error))
+
+
+def _train(recipe, resume):
+    """Train with the errors a user can fix as one line (exit 2), and a crash reported with its log (exit 1)."""
+    from .contract import DataError, OptionError
+    from .registry import PluginError
+    from .run_dir import OutputDirError, check_output_dir
+    from .train import train
+
+    out = recipe.output.dir
+    try:
+        check_output_dir(out, resume)
+        _, problem = _describe_data(recipe)
+        if problem:
+            _fail("{}: {}".format(recipe.source, problem))
+        os.makedirs(out, exist_ok=True)
+        _setup_logging(os.path.join(out, "train.log"))
+        train(recipe, out, resume=resume)
+    except (OutputDirError, PluginError, OptionError) as error:
+        _fail(str(error))
+    except DataError as error:
+        _fail("{}: {}".format(recipe.source, error))
+    except KeyboardInterrupt:
+        _fail("interrupted; completed epochs are checkpointed in {}: rerun with --resume".format(out), 130)
+    except Exception as error:  # report, keep the checkpoints, point at the log
+        _report_crash(error, out)
+
+
+def _report_crash(error, out):
+    log_file = os.path.join(out, "train.log")
+    with open(log_file, "a") as handle:
+        handle.write(traceback.format_exc())
+    _fail("training failed: {}: {}\n  the traceback is in {}; completed epochs are checkpointed in {} "
+          "(rerun with --resume)".format(type(error).__name__, error, log_file, out), 1)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,60 +217,29 @@ def _short(options):
               help="override a recipe value (YAML-typed), e.g. --set train.epochs=1; repeatable")
 @click.option("--data-dir", help="sets data.data_dir (where the dataset lies)")
 @click.option("--output-dir", help="sets output.dir (default runs/<name>)")
-@click.option("--device", help="sets runtime.device: auto, cpu, gpu, ascend")
+@click.option("--device", help="sets runtime.device (zoo-run --list shows the runtimes)")
 @click.option("--resume", is_flag=True, help="continue the run in the output directory from its last checkpoint")
 @click.option("--dry-run", is_flag=True, help="validate, build the model, print the plan and parameter count")
 @click.option("--list", "list_plugins", is_flag=True, help="list stages, backbones, runtimes, datasets and origins")
-@_port_flag_options
-def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, list_plugins, **port):
+@_runtime_flag_options
+def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, list_plugins, **flag_values):
     """Train the model a RECIPE (YAML) describes.
 
-    The Ascend ModelZoo port's flags (--precision_mode=allow_mix_precision --over_dump=True ...) are accepted
-    as they are and set the matching recipe keys; an Ascend-only flag selects the ascend runtime.
+    Runtimes may add launch flags (a port's flags, accepted as they are; see the runtime's docs); they set the
+    matching recipe keys, and a flag that belongs to one runtime only selects it.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # TensorFlow's oneDNN CPU kernels trained resizer + DenseNet-121 1.4-1.8x faster on an AVX2 CPU, where TensorFlow
-    # leaves them off (it turns them on itself with AVX-512); TF_ENABLE_ONEDNN_OPTS=0 keeps its own kernels.
-    # Read once, when TensorFlow loads: so before anything imports it.
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    _configure_tensorflow()
     _setup_logging()
     if list_plugins:
         _list_plugins()
         return
     if not recipe:
         _fail("give a RECIPE file (or --list); see zoo-run --help")
-    from .contract import DataError, OptionError
-    from .recipe import RecipeError, load_recipe
-    from .registry import PluginError
-    from .train import OutputDirError, check_output_dir, train
-
-    try:
-        parsed = load_recipe(recipe, recipe_overrides(overrides, output_dir, device, port), data_dir=data_dir)
-    except RecipeError as error:
-        _fail(str(error))
+    parsed = _load(recipe, recipe_overrides(overrides, output_dir, device, flag_values), data_dir)
     if dry_run:
         _dry_run(parsed)
-        return
-    out = parsed.config["output"]["dir"]
-    try:
-        check_output_dir(out, resume)
-        _, problem = _describe_data(parsed)
-        if problem:
-            _fail("{}: {}".format(recipe, problem))
-        os.makedirs(out, exist_ok=True)
-        _setup_logging(os.path.join(out, "train.log"))
-        train(parsed, out, resume=resume)
-    except (OutputDirError, PluginError, OptionError) as error:
-        _fail(str(error))
-    except DataError as error:
-        _fail("{}: {}".format(recipe, error))
-    except KeyboardInterrupt:
-        _fail("interrupted; completed epochs are checkpointed in {}: rerun with --resume".format(out), 130)
-    except Exception as error:  # report, keep the checkpoints, point at the log
-        with open(os.path.join(out, "train.log"), "a") as handle:
-            handle.write(traceback.format_exc())
-        _fail("training failed: {}: {}\n  the traceback is in {}; completed epochs are checkpointed in {} "
-              "(rerun with --resume)".format(type(error).__name__, error, os.path.join(out, "train.log"), out), 1)
+    else:
+        _train(parsed, resume)
 
 
 if __name__ == "__main__":

@@ -15,31 +15,37 @@ class RecipeModel(NamedTuple):
     backbone_input: ImageSpec
 
 
-def build_model(recipe, num_classes):
-    """Build the recipe's classifier for ``num_classes`` classes (call inside the runtime's strategy scope)."""
-    spec = recipe.input_spec
-    inputs = keras.Input((spec.height, spec.width, spec.channels), dtype="uint8", name="image")
-    x = inputs
+def _stages(recipe, inputs):
+    """The recipe's stages applied to ``inputs``: (output, the spec the backbone receives)."""
+    spec, x = recipe.input_spec, inputs
     if not recipe.stages:  # the pipeline keeps pixels uint8; without stages only a cast stands before the backbone
         x = keras.layers.Rescaling(1.0, name="to_float")(x)
     for stage, options in recipe.stages:
         layer, spec = stage(options, spec)
         x = layer(x)
-    stages_output = x
-    backbone = recipe.backbone.build(recipe.backbone_model, recipe.backbone_options, spec)
-    x = backbone(x)
-    head = recipe.config["model"]["head"]
-    pooling = keras.layers.GlobalAveragePooling2D if head["pooling"] == "avg" else keras.layers.GlobalMaxPooling2D
-    x = pooling(name="head_pool")(x)
-    if head["dropout"]:
-        x = keras.layers.Dropout(head["dropout"], name="head_dropout")(x)
+    return x, spec
+
+
+def _head(head, features, num_classes):
+    pooling = keras.layers.GlobalAveragePooling2D if head.pooling == "avg" else keras.layers.GlobalMaxPooling2D
+    x = pooling(name="head_pool")(features)
+    if head.dropout:
+        x = keras.layers.Dropout(head.dropout, name="head_dropout")(x)
     x = keras.layers.Dense(num_classes, name="head_dense")(x)
-    outputs = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(x)
-    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in recipe.config["name"])
+    return keras.layers.Activation("softmax", dtype="float32", name="probabilities")(x)
+
+
+def build_model(recipe, num_classes):
+    """Build the recipe's classifier for ``num_classes`` classes (call inside the runtime's strategy scope)."""
+    spec = recipe.input_spec
+    inputs = keras.Input((spec.height, spec.width, spec.channels), dtype="uint8", name="image")
+    stages_output, spec = _stages(recipe, inputs)
+    backbone = recipe.backbone.build(recipe.backbone_model, recipe.backbone_options, spec)
+    outputs = _head(recipe.head, backbone(stages_output), num_classes)
+    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in recipe.name)
     model = keras.Model(inputs, outputs, name=name)
-    momentum = recipe.config["train"]["batch_norm_momentum"]
-    if momentum is not None:
-        set_batch_norm_momentum(model, momentum)
+    if recipe.train.batch_norm_momentum is not None:
+        set_batch_norm_momentum(model, recipe.train.batch_norm_momentum)
     return RecipeModel(model, keras.Model(inputs, stages_output), spec)
 
 

@@ -1,12 +1,7 @@
-"""Pictures: input images next to their bilinear resize and a resizer stage's output.
-
-    python -m resizer_plugin.zoo.pictures docs/resizer_comparison.png    # the README picture
-"""
-import argparse
-
+"""Pictures of a run: input images next to their bilinear resize and the stages' output, and training curves."""
 import numpy as np
 
-__all__ = ["resizer_comparison", "training_curves"]
+__all__ = ["resizer_comparison", "stages_comparison", "training_curves"]
 
 
 def _show(axis, image, title=None):
@@ -39,11 +34,9 @@ def resizer_comparison(images, resizer, path, target_size, title=None, label="le
     ``resizer`` is any callable mapping the batch to resized images (a LearnableResizer layer, or a model's
     stages); its output is shown clipped to [0, 1], as the paper shows it.
     """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import tensorflow as tf
 
+    plt = _pyplot()
     images = np.asarray(images, dtype=np.float32)
     bilinear = tf.image.resize(images, target_size, method="bilinear").numpy()
     learned = np.asarray(tf.cast(resizer(images, training=False), tf.float32))
@@ -56,6 +49,18 @@ def resizer_comparison(images, resizer, path, target_size, title=None, label="le
         for col, picture in enumerate((images[row], bilinear[row], learned[row])):
             _show(axes[row][col], picture, columns[col] if row == 0 else None)
     return _save(plt, figure, path, title, dpi)
+
+
+def stages_comparison(stages_model, images, path, title, label):
+    """:func:`resizer_comparison` of a recipe's stages (``stages_model``: uint8 image -> last stage's output) on
+    uint8 ``images``. Stages without a rescale stay in 0..255: those are shown on the [0, 1] scale too."""
+    import tensorflow as tf
+
+    def resize(floats, training=False):
+        out = tf.cast(stages_model(tf.cast(tf.round(floats * 255.0), tf.uint8), training=False), tf.float32)
+        return out / 255.0 if float(np.median(out.numpy())) > 2.0 else out
+    target_size = tuple(stages_model.output.shape[1:3])
+    return resizer_comparison(images.astype(np.float32) / 255.0, resize, path, target_size, title=title, label=label)
 
 
 def training_curves(history, path, title=None, dpi=80):
@@ -73,26 +78,3 @@ def training_curves(history, path, title=None, dpi=80):
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
     return _save(plt, figure, path, title, dpi)
-
-
-def main(argv=None):
-    """Draw the README picture: scikit-image photos, 300x300 -> 150x150, with a freshly initialized resizer."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("output", help="image file to write (.png or .jpg)")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    import tensorflow as tf
-
-    from ..photos import sample_photos
-    from . import registry
-
-    tf.random.set_seed(args.seed)
-    photos = sample_photos((300, 300), 3)
-    layer, _ = registry.stages.load("learnable_resizer")({"target_size": [150, 150]}, (300, 300, 3))
-    resizer_comparison(photos, layer, args.output, (150, 150),
-                       title="learnable resizer at initialization (random weights, before any training)")
-    print(args.output)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""Recipe schema and validation: YAML -> a checked :class:`Recipe`, before anything heavy runs.
+"""Recipe validation: YAML -> a checked :class:`Recipe`, before anything heavy runs (the keys are in schema.py).
 
 Every error names the file, the key path (``model.stages[1].filters``) and the bad value. Unknown keys are errors.
 ``--set a.b=c`` overrides are applied before validation, so they are type-checked like the file itself.
@@ -10,16 +10,11 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 import yaml
 
 from . import registry
-from .contract import (Configurable, ImageSpec, Option, OptionError, boolean, choice, integer, number, optional, path,
-                       size2d, text)
+from .contract import Configurable, ImageSpec, OptionError
 from .registry import PluginError
+from .schema import OPEN_SECTIONS, SCHEMA, Data, Head, Output, Train, host_keys, section
 
-__all__ = ["Recipe", "RecipeError", "load_recipe", "apply_overrides", "LOSSES", "OPTIMIZERS"]
-
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
-METRICS = ("accuracy", "top_5_accuracy")
-
+__all__ = ["Recipe", "RecipeError", "load_recipe", "apply_overrides", "read_yaml", "validate"]
 
 class RecipeError(ValueError):
     """A recipe problem: the file, the key path and what is wrong with the value."""
@@ -43,79 +38,34 @@ class Recipe(NamedTuple):
     runtime_options: Dict[str, Any]
 
     @property
-    def input_spec(self):
-        height, width = self.config["data"]["image_size"]
+    def name(self) -> str:
+        return self.config["name"]
+
+    @property
+    def seed(self) -> int:
+        return self.config["seed"]
+
+    @property
+    def data(self) -> Data:
+        return section(Data, self.config["data"])
+
+    @property
+    def head(self) -> Head:
+        return section(Head, self.config["model"]["head"])
+
+    @property
+    def train(self) -> Train:
+        return section(Train, self.config["train"])
+
+    @property
+    def output(self) -> Output:
+        return section(Output, self.config["output"])
+
+    @property
+    def input_spec(self) -> ImageSpec:
+        """What the first stage receives: the pipeline's uint8 RGB images of ``data.image_size``."""
+        height, width = self.data.image_size
         return ImageSpec(height, width, 3)
-
-
-def _metrics(value):
-    if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise TypeError("must be a list, e.g. [accuracy]")
-    return [choice(METRICS)(v) for v in value]
-
-
-_SCHEMA = {
-    "name": Option(text(), help="run name; the default output folder is runs/<name>"),
-    "seed": Option(integer(), 42, "seed of weights, shuffling and dropout"),
-    "data": {
-        "source": Option(text(), help="dataset source from the zoo.datasets group: tfds, image_folder, photo_crops"),
-        "image_size": Option(size2d(), help="[height, width] every image is resized to in the input pipeline"),
-        "batch_size": Option(integer(min=1), 32, "global batch size"),
-        "shuffle_buffer": Option(integer(min=1), 1024, "examples in the shuffle buffer"),
-        "drop_remainder": Option(boolean(), False, "drop the last partial batch (static shapes)"),
-        "antialias": Option(boolean(), False, "anti-alias the pipeline's bilinear resize to image_size"),
-    },
-    "model": {
-        "stages": Option(lambda v: _list(v), [], "preprocessing stages in order, each {type: NAME, options...}"),
-        "backbone": Option(lambda v: _mapping(v), help="{type: family/Model, options...} from zoo.backbones"),
-        "head": {
-            "pooling": Option(choice(("avg", "max")), "avg", "global pooling of the feature map"),
-            "dropout": Option(number(min=0, max=0.99), 0.0, "dropout before the classifier"),
-        },
-    },
-    "train": {
-        "epochs": Option(integer(min=1), 1, "epochs to train"),
-        "steps_per_epoch": Option(optional(integer(min=1)), None, "limit steps per epoch (null: the whole split)"),
-        "validation_steps": Option(optional(integer(min=1)), None, "limit validation steps (null: whole split)"),
-        "optimizer": {
-            "type": Option(choice(OPTIMIZERS), "sgd", "sgd, adam, adamw or rmsprop"),
-            "learning_rate": Option(number(min=0, min_exclusive=True), 0.01, "learning rate"),
-            "momentum": Option(number(min=0, max=1), 0.0, "sgd and rmsprop momentum"),
-            "nesterov": Option(boolean(), False, "Nesterov momentum (sgd)"),
-            "weight_decay": Option(optional(number(min=0)), None, "decoupled weight decay"),
-        },
-        "loss": {
-            "type": Option(choice(LOSSES), "categorical_crossentropy", "loss function"),
-            "label_smoothing": Option(number(min=0, max=0.99), 0.0, "label smoothing (categorical only)"),
-        },
-        "metrics": Option(_metrics, ["accuracy"], "accuracy, top_5_accuracy"),
-        "log_steps": Option(integer(min=1), 100, "throughput log line every N steps"),
-        "batch_norm_momentum": Option(optional(number(min=0, max=0.999)), None,
-                                      "momentum of every BatchNormalization's moving statistics (null: Keras' "
-                                      "0.99); 0.9 suits short runs, whose inference statistics 0.99 leaves stale"),
-    },
-    "runtime": {
-        "device": Option(text(), "auto", "runtime from zoo.runtimes: auto, cpu, gpu, ascend"),
-    },
-    "output": {
-        "dir": Option(optional(path()), None, "output folder (default runs/<name>)"),
-        "picture_images": Option(integer(min=1, max=8), 4, "validation images in the resizer pictures"),
-    },
-}
-
-_OPEN_SECTIONS = ("data", "runtime")  # their other keys belong to the plugin the section names
-
-
-def _list(value):
-    if not isinstance(value, list):
-        raise TypeError("must be a list")
-    return value
-
-
-def _mapping(value):
-    if not isinstance(value, dict):
-        raise TypeError("must be a mapping")
-    return value
 
 
 def _join(prefix, key):
@@ -131,7 +81,7 @@ def _validate_section(source, raw, schema, where, extras):
     if not isinstance(raw, dict):
         raise RecipeError(source, where or "(top level)", "must be a mapping, got {!r}".format(raw))
     unknown = [k for k in raw if k not in schema]
-    if where in _OPEN_SECTIONS:
+    if where in OPEN_SECTIONS:
         extras[where] = {k: raw[k] for k in unknown}
     elif unknown:
         raise RecipeError(source, _join(where, unknown[0]), "unknown key; known keys here: {}".format(
@@ -153,7 +103,18 @@ def _validate_section(source, raw, schema, where, extras):
     return resolved
 
 
-def _plugin_options(source, plugin: Configurable, options, where):
+def _check_no_collision(source, plugin: Configurable, where, taken):
+    """A plugin option named like a host key of the same section could never be set: an error naming both."""
+    clashes = sorted(set(plugin.options) & set(taken))
+    if clashes:
+        raise RecipeError(source, where, "{} {!r} declares an option {!r}, which is the host's key {}; the plugin "
+                                         "must rename its option".format(plugin.kind, plugin.name, clashes[0],
+                                                                         _join(where, clashes[0])))
+
+
+def _plugin_options(source, plugin: Configurable, options, where, taken=("type",)):
+    """The plugin's validated options; ``taken`` are the host's keys beside them in the recipe."""
+    _check_no_collision(source, plugin, where, taken)
     try:
         return plugin.validate(options)
     except OptionError as error:
@@ -183,7 +144,8 @@ def _stages(source, raw_stages):
 def _backbone(source, raw):
     where = "model.backbone"
     if "type" not in raw or not isinstance(raw["type"], str):
-        raise RecipeError(source, _join(where, "type"), "is required: family/Model, e.g. keras.applications/DenseNet121")
+        raise RecipeError(source, _join(where, "type"), "is required: family/Model, or family alone for a one-model "
+                                                        "family (zoo-run --list shows them)")
     family_name, _, model = raw["type"].partition("/")
     family = _load_plugin(source, registry.backbones, family_name, _join(where, "type"))
     try:
@@ -194,32 +156,44 @@ def _backbone(source, raw):
     return family, model, options
 
 
-def _runtime(source, section, extra):
-    runtime = _load_plugin(source, registry.runtimes, section["device"], "runtime.device")
-    if hasattr(runtime, "resolve"):
-        runtime = runtime.resolve()
-    options = _plugin_options(source, runtime, extra, "runtime")
+def _find_runtime(name):
+    """The installed runtime ``name``, or None (for a runtime that stands for another, such as auto)."""
+    if name not in registry.runtimes.names():
+        return None
+    try:
+        return registry.runtimes.load(name)
+    except PluginError:
+        return None
+
+
+def _runtime(source, runtime_section, extra):
+    runtime = _load_plugin(source, registry.runtimes, runtime_section["device"], "runtime.device")
+    runtime = runtime.resolve(_find_runtime)
+    options = _plugin_options(source, runtime, extra, "runtime", host_keys("runtime"))
     reason = runtime.unavailable_reason()
     if reason:
         raise RecipeError(source, "runtime.device", "{} is not available here: {}".format(runtime.name, reason))
     return runtime, options
 
 
+def _check_label_smoothing(source, loss):
+    if loss["label_smoothing"] and loss["type"] != "categorical_crossentropy":
+        raise RecipeError(source, "train.loss.label_smoothing", "needs type: categorical_crossentropy (got {})".format(
+            loss["type"]))
+
+
 def validate(source, raw):
     """Validate a recipe mapping (already read and overridden) into a :class:`Recipe`."""
     extras = {}
-    config = _validate_section(source, raw, _SCHEMA, "", extras)
+    config = _validate_section(source, raw, SCHEMA, "", extras)
     dataset = _load_plugin(source, registry.datasets, config["data"]["source"], "data.source")
-    dataset_options = _plugin_options(source, dataset, extras["data"], "data")
+    dataset_options = _plugin_options(source, dataset, extras["data"], "data", host_keys("data"))
     config["data"].update(dataset_options)
     stages = _stages(source, config["model"]["stages"])
     family, model, backbone_options = _backbone(source, config["model"]["backbone"])
     runtime, runtime_options = _runtime(source, config["runtime"], extras["runtime"])
     config["runtime"].update(runtime_options, device=runtime.name)
-    loss = config["train"]["loss"]
-    if loss["label_smoothing"] and loss["type"] != "categorical_crossentropy":
-        raise RecipeError(source, "train.loss.label_smoothing", "needs type: categorical_crossentropy (got {})".format(
-            loss["type"]))
+    _check_label_smoothing(source, config["train"]["loss"])
     if config["output"]["dir"] is None:
         config["output"]["dir"] = os.path.join("runs", config["name"])
     return Recipe(source, config, dataset, dataset_options, stages, family, model, backbone_options, runtime,
@@ -291,17 +265,3 @@ def load_recipe(source, overrides=(), data_dir: Optional[str] = None):
     if data_dir is not None and isinstance(raw.get("data"), dict):
         raw["data"]["data_dir"] = data_dir
     return validate(source, raw)
-
-
-def schema_reference():
-    """(key path, default, help) rows of the fixed schema (the README's recipe reference is checked against them)."""
-    rows = []
-
-    def walk(schema, prefix):
-        for key, spec in schema.items():
-            if isinstance(spec, dict):
-                walk(spec, _join(prefix, key))
-            else:
-                rows.append((_join(prefix, key), "(required)" if spec.required else spec.default, spec.help))
-    walk(_SCHEMA, "")
-    return rows

@@ -1,0 +1,69 @@
+"""The input pipeline: a source's ``(image, label)`` pairs -> batches of uint8 images the model takes.
+
+Images stay uint8 until they reach the model: decoding, the bilinear resize to ``data.image_size``, shuffling
+(with the recipe's seed), batching and prefetching happen here, in parallel.
+"""
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["make_pipeline", "picture_images", "recipe_pipelines"]
+
+
+def _to_uint8_image(image, size, antialias):
+    if image.dtype == tf.string:
+        image = tf.io.decode_image(image, channels=3, expand_animations=False)
+    image = tf.image.resize(image, size, method="bilinear", antialias=antialias)
+    image = tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
+    image.set_shape(tuple(size) + (3,))
+    return image
+
+
+def make_pipeline(dataset, image_size, batch_size, num_classes, training, seed, shuffle_buffer=1024,
+                  drop_remainder=False, one_hot=True, antialias=False):
+    """``(image, label)`` pairs -> batches of ``(uint8 [B, H, W, 3], label)``: shuffled (training only, with
+    ``seed``), decoded and resized (bilinear) in parallel, batched, prefetched. Labels one-hot (float32) or int."""
+    if training:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.map(lambda image, label: (_to_uint8_image(image, image_size, antialias), label),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training or seed is not None)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if one_hot:
+        dataset = dataset.map(lambda images, labels: (images, tf.one_hot(labels, num_classes)),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _recipe_pipeline(recipe, num_classes, session, training):
+    data, train = recipe.data, recipe.train
+    split = recipe.dataset_options["train_split" if training else "val_split"]
+    raw = recipe.dataset.load(recipe.dataset_options, split, recipe.seed if training else None)
+    dataset = make_pipeline(raw, data.image_size, data.batch_size, num_classes, training, recipe.seed,
+                            data.shuffle_buffer, data.drop_remainder or session.static_shapes, train.loss.one_hot,
+                            data.antialias)
+    if (train.steps_per_epoch if training else train.validation_steps) is not None:
+        dataset = dataset.repeat()
+    return session.distribute_dataset(dataset, data.batch_size)
+
+
+def recipe_pipelines(recipe, num_classes, session):
+    """(training, validation) datasets of the recipe, as its runtime ``session`` wants them fed."""
+    return (_recipe_pipeline(recipe, num_classes, session, True),
+            _recipe_pipeline(recipe, num_classes, session, False))
+
+
+def picture_images(recipe, num_classes, count, scan=512):
+    """``count`` uint8 validation images, one class after another (round robin) among the first ``scan``."""
+    data = recipe.data
+    raw = recipe.dataset.load(recipe.dataset_options, recipe.dataset_options["val_split"], None).take(scan)
+    by_class = {}
+    for images, labels in make_pipeline(raw, data.image_size, 64, num_classes, False, None, one_hot=False,
+                                        antialias=data.antialias):
+        for image, label in zip(images.numpy(), labels.numpy()):
+            by_class.setdefault(int(label), []).append(image)
+    queues = [by_class[k] for k in sorted(by_class)]
+    chosen = []
+    while len(chosen) < count and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < count:
+                chosen.append(queue.pop(0))
+    return np.stack(chosen)

@@ -1,0 +1,60 @@
+"""The output directory of a run: where each output lives, and the rule that a run is never written over."""
+import os
+
+import yaml
+
+__all__ = ["OutputDirError", "RunDirectory", "check_output_dir"]
+
+
+class OutputDirError(RuntimeError):
+    """The output directory holds a run and --resume was not given."""
+
+
+def check_output_dir(output_dir, resume):
+    """Refuse to write into a directory that already holds files, unless resuming."""
+    if os.path.isdir(output_dir) and os.listdir(output_dir) and not resume:
+        raise OutputDirError("output directory {} already holds a run ({}); pass --resume to continue it, or "
+                             "choose another --output-dir".format(output_dir,
+                                                                  ", ".join(sorted(os.listdir(output_dir))[:4])))
+
+
+class RunDirectory:
+    """The files of one run under ``root``::
+
+        recipe.yaml      the recipe as validated (defaults filled in)
+        history.csv      one row per epoch (kept across --resume)
+        checkpoints/     TensorFlow checkpoints: ckpt-<epoch> (the last few) and best/ (best val accuracy)
+        logs/            TensorBoard
+        metrics.json     final figures
+        pictures/        training_curves.png, resizer_before.png, resizer_after.png
+    """
+
+    def __init__(self, root):
+        self.root = root
+        self.recipe = os.path.join(root, "recipe.yaml")
+        self.history = os.path.join(root, "history.csv")
+        self.checkpoints = os.path.join(root, "checkpoints")
+        self.best_checkpoints = os.path.join(self.checkpoints, "best")
+        self.tensorboard = os.path.join(root, "logs")
+        self.metrics = os.path.join(root, "metrics.json")
+        self.pictures = os.path.join(root, "pictures")
+
+    def picture(self, name):
+        """The path of picture ``name`` (e.g. ``training_curves.png``)."""
+        return os.path.join(self.pictures, name)
+
+    def create(self, config):
+        """Make the folders and write the validated recipe ``config``."""
+        for folder in (self.checkpoints, self.tensorboard, self.pictures):
+            os.makedirs(folder, exist_ok=True)
+        with open(self.recipe, "w") as handle:
+            yaml.safe_dump(_plain(config), handle, sort_keys=False)
+
+
+def _plain(value):
+    """The config as plain YAML types (tuples become lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
