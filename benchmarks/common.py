@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from resizer_plugin.compat import keras, onednn_enabled
-from resizer_plugin.layers import LearnableResizer, _cpu_forms_are_faster
+from resizer_plugin.layers import CONV_FORMS, LearnableResizer, conv_forms
 from resizer_plugin.photos import sample_photos
 
 from resizer_plugin.testing.reference import reference_resizer
@@ -35,7 +35,24 @@ def common_arguments(description):
     parser.add_argument("--steps", type=int, default=5, help="timed steps per variant (the median is reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (tracing, allocation)")
     parser.add_argument("--json", help="write the results to this JSON file")
+    parser.add_argument("--conv-forms", choices=("auto",) + CONV_FORMS, default="auto",
+                        help="forms of the resizer's convolutions (resizer_plugin.layers.conv_forms); auto: cpu "
+                             "where no GPU is visible and the CPU runtime finds they pay off, else stock")
     return parser
+
+
+def resolve_conv_forms(name):
+    """``name`` of ``--conv-forms``, with ``auto`` resolved as the CPU runtime resolves it on this machine."""
+    if name != "auto":
+        return name
+    from resizer_plugin.runtimes.local import cpu_conv_forms_pay_off
+
+    return "cpu" if not tf.config.get_visible_devices("GPU") and cpu_conv_forms_pay_off() else "stock"
+
+
+def chosen_conv_forms(args):
+    """The ``conv_forms`` scope of ``--conv-forms``: build, trace and time every variant inside it."""
+    return conv_forms(resolve_conv_forms(args.conv_forms))
 
 
 def set_precision(precision):
@@ -91,12 +108,14 @@ def median_seconds(steps_by_name, steps, warmup):
 
 
 def machine():
+    """What the results depend on: hardware, versions, CPU kernels, and the resizer's convolution forms in effect
+    (call it inside :func:`chosen_conv_forms`)."""
     gpus = tf.config.list_physical_devices("GPU")
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
             "gpus": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
             "tensorflow": tf.__version__, "keras": keras.__version__,
             "onednn": onednn_enabled(), "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset)"),
-            "resizer_convolution_forms": "cpu" if _cpu_forms_are_faster() else "stock"}
+            "resizer_convolution_forms": conv_forms.active()}
 
 
 def print_table(title, header, rows):

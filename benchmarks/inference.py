@@ -5,12 +5,18 @@ resizer, plain bilinear), in one process, same batch of real photos.
 """
 import tensorflow as tf
 
-from .common import (VARIANTS, build, common_arguments, finish, fmt, machine, median_seconds, photos,
-                     print_table, set_precision)
+from .common import (VARIANTS, build, chosen_conv_forms, common_arguments, finish, fmt, machine, median_seconds,
+                     photos, print_table, set_precision)
 
 
 def main(argv=None):
     args = common_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    with chosen_conv_forms(args):
+        return run(args)
+
+
+def run(args):
+    """Build, trace and time every row of ``args``; print and return the results."""
     policy = set_precision(args.precision)
     images = tf.constant(photos(args))
     results = {"benchmark": "inference", "machine": machine(), "policy": policy, "settings": vars(args), "rows": {}}
@@ -27,8 +33,8 @@ def main(argv=None):
     alone = "resizer alone", "reference alone"
     if all(k in rows for k in alone):
         results["resizer_speedup_alone"] = rows[alone[0]]["images_per_second"] / rows[alone[1]]["images_per_second"]
-    print_table("inference, {}x{} -> {}x{}, batch {}, {}".format(*args.input_size, *args.target_size,
-                                                              args.batch_size, policy),
+    print_table("inference, {}x{} -> {}x{}, batch {}, {}, resizer convolution forms: {}".format(
+        *args.input_size, *args.target_size, args.batch_size, policy, results["machine"]["resizer_convolution_forms"]),
                 ["model", "s/batch (median)", "images/s"],
                 [[k, fmt(v["seconds_per_batch"], 3), fmt(v["images_per_second"], 1)] for k, v in rows.items()])
     return finish(args, results, ["resizer_speedup_alone"])

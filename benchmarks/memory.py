@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 
-from .common import VARIANTS, common_arguments, fmt, print_table, write_json
+from .common import VARIANTS, common_arguments, fmt, print_table, resolve_conv_forms, write_json
 
 _CHILD = """
 import json, resource, sys
@@ -28,11 +28,12 @@ def main(argv=None):
     parser = common_arguments(__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     args = parser.parse_args(argv)
+    forms = resolve_conv_forms(args.conv_forms)  # resolved here, so the table says which forms the children ran
     forwarded = ["--batch-size", str(args.batch_size), "--input-size"] + [str(v) for v in args.input_size] + \
         ["--target-size"] + [str(v) for v in args.target_size] + \
         ["--backbone", args.backbone, "--precision", args.precision, "--steps", "1", "--warmup", "1"] + \
-        (["--jit"] if args.jit else [])
-    results = {"benchmark": "memory", "settings": vars(args), "variants": {}}
+        ["--conv-forms", forms] + (["--jit"] if args.jit else [])
+    results = {"benchmark": "memory", "settings": vars(args), "resizer_convolution_forms": forms, "variants": {}}
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for variant in args.variants:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
@@ -40,7 +41,8 @@ def main(argv=None):
                            check=True, cwd=root, stdout=subprocess.DEVNULL)
             results["variants"][variant] = json.load(open(out.name))
     keys = sorted({k for v in results["variants"].values() for k in v})
-    print_table("peak memory of a training step, batch {}".format(args.batch_size), ["variant"] + keys,
+    title = "peak memory of a training step, batch {}, resizer convolution forms: {}".format(args.batch_size, forms)
+    print_table(title, ["variant"] + keys,
                 [[name] + [fmt(values.get(k), 0) for k in keys] for name, values in results["variants"].items()])
     write_json(args.json, results)
     return results

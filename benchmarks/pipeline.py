@@ -14,7 +14,7 @@ from PIL import Image
 from resizer_plugin.photos import PHOTO_NAMES, load_photo
 from resizer_plugin.zoo import data
 
-from .common import common_arguments, finish, fmt, machine, median_seconds, print_table
+from .common import chosen_conv_forms, common_arguments, finish, fmt, machine, median_seconds, print_table
 from .train_step import train_steps
 
 
@@ -52,6 +52,12 @@ def main(argv=None):
     parser.add_argument("--skip-model", action="store_true", help="do not time the model's training step")
     parser.set_defaults(batch_size=64, steps=2, warmup=1)
     args = parser.parse_args(argv)
+    with chosen_conv_forms(args):
+        return run(args)
+
+
+def run(args):
+    """Time the input pipeline and (unless ``--skip-model``) the resizer's training step; print and return both."""
     results = {"benchmark": "pipeline", "machine": machine(), "settings": vars(args)}
     with tempfile.TemporaryDirectory() as folder:
         write_jpegs(folder, args.files)

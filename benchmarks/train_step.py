@@ -8,8 +8,8 @@ import tensorflow as tf
 
 from resizer_plugin.compat import keras
 
-from .common import (VARIANTS, build, common_arguments, finish, fmt, machine, median_seconds, photos,
-                     print_table, set_precision)
+from .common import (VARIANTS, build, chosen_conv_forms, common_arguments, finish, fmt, machine, median_seconds,
+                     photos, print_table, set_precision)
 
 
 def train_steps(variant, args, images, labels):
@@ -24,6 +24,12 @@ def main(argv=None):
     parser = common_arguments(__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     args = parser.parse_args(argv)
+    with chosen_conv_forms(args):
+        return run(args)
+
+
+def run(args):
+    """Build, trace and time every variant of ``args``; print and return the results."""
     policy = set_precision(args.precision)
     keras.utils.set_random_seed(0)
     images = tf.constant(photos(args))
@@ -39,13 +45,8 @@ def main(argv=None):
         results["variants"][variant] = {
             "description": VARIANTS[variant], "parameters": int(models[variant].count_params()),
             "step_seconds": seconds, "images_per_second": args.batch_size / seconds, "all_step_seconds": times}
+    add_ratios(results)
     by = results["variants"]
-    if "resizer" in by and "bilinear" in by:
-        results["resizer_over_bilinear"] = by["resizer"]["step_seconds"] / by["bilinear"]["step_seconds"]
-    if "resizer" in by and "reference" in by:
-        results["speedup_over_reference"] = by["resizer"]["images_per_second"] / by["reference"]["images_per_second"]
-        results["reference_over_bilinear"] = (by["reference"]["step_seconds"] / by["bilinear"]["step_seconds"]
-                                              if "bilinear" in by else None)
     print_table("training step, {} {}x{} -> {}x{}, batch {}, {}{}, resizer convolution forms: {}".format(
         args.backbone, *args.input_size, *args.target_size, args.batch_size, policy, ", XLA" if args.jit else "",
         results["machine"]["resizer_convolution_forms"]),
@@ -53,6 +54,17 @@ def main(argv=None):
         [[v, fmt(r["step_seconds"], 3), fmt(r["images_per_second"], 1), "{:,}".format(r["parameters"]),
           r["description"]] for v, r in by.items()])
     return finish(args, results, ["resizer_over_bilinear", "speedup_over_reference", "reference_over_bilinear"])
+
+
+def add_ratios(results):
+    """The resizer's and the reference's step times over the others' (those timed)."""
+    by = results["variants"]
+    if "resizer" in by and "bilinear" in by:
+        results["resizer_over_bilinear"] = by["resizer"]["step_seconds"] / by["bilinear"]["step_seconds"]
+    if "resizer" in by and "reference" in by:
+        results["speedup_over_reference"] = by["resizer"]["images_per_second"] / by["reference"]["images_per_second"]
+        results["reference_over_bilinear"] = (by["reference"]["step_seconds"] / by["bilinear"]["step_seconds"]
+                                              if "bilinear" in by else None)
 
 
 if __name__ == "__main__":

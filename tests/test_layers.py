@@ -1,7 +1,6 @@
 """LearnableResizer: the paper's architecture, any size, serialization, precision, and that it learns."""
-import os
-import subprocess
-import sys
+import threading
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ import tensorflow as tf
 from resizer_plugin.testing.reference import reference_resizer, sublayers_by_reference_name
 from resizer_plugin import LearnableResizer
 from resizer_plugin.compat import keras
-from resizer_plugin.layers import INTERPOLATIONS, Resize, ResidualBlock
+from resizer_plugin.layers import CONV_FORMS, INTERPOLATIONS, Resize, ResidualBlock, _conv_forms, conv_forms
 from resizer_plugin.photos import sample_photos
 
 
@@ -75,17 +74,18 @@ def _randomize_batch_norm_statistics(layer):
 @pytest.mark.parametrize("num_res_blocks", [1, 2, 3])
 @pytest.mark.parametrize("training", [False, True])
 @pytest.mark.parametrize("target", [(60, 48), (50, 40)], ids=["halving", "general"])
-@pytest.mark.parametrize("cpu_forms", [True, False], ids=["cpu-forms", "stock-forms"])
-def test_matches_the_reference_composition_with_chained_blocks(num_res_blocks, training, target, cpu_forms,
-                                                               monkeypatch):
+@pytest.mark.parametrize("forms", CONV_FORMS)
+def test_matches_the_reference_composition_with_chained_blocks(num_res_blocks, training, target, forms):
     """Same weights, same batch: the same outputs and, weight by weight, the same gradients as stock layers wired
     as in the keras.io example, on the halving path (2x2 blocks) and the general one, with the CPU forms of the
-    convolutions and with the stock ones (GPU, oneDNN). Gradients are
+    convolutions and with the stock ones (the default: GPU, oneDNN, NPU). Gradients are
     compared by norm: where a pre-activation lies within rounding of LeakyReLU's kink, the two sides may take
     different slopes there, which moves a first-layer gradient by up to about 1% (seeded, it does not happen)."""
-    from resizer_plugin.layers import learnable_resizer as layers
+    with conv_forms(forms):
+        _check_against_the_reference(num_res_blocks, training, target)
 
-    monkeypatch.setattr(layers, "_cpu_forms_are_faster", lambda: cpu_forms)
+
+def _check_against_the_reference(num_res_blocks, training, target):
     keras.utils.set_random_seed(num_res_blocks)
     photos = sample_photos((120, 96), 2)
     layer = LearnableResizer(target, num_res_blocks=num_res_blocks)
@@ -249,31 +249,27 @@ def test_fused_batch_norm_computes_what_keras_batch_norm_does(policy, tolerance,
 
 
 @pytest.mark.parametrize("form, size, channels_in, channels_out", [
-    ("_stacked_rows_conv", 7, 3, 16), ("_row_then_column_conv", 7, 16, 3),
-    ("_conv_with_forward_input_gradient", 3, 16, 16), ("_conv_with_forward_input_gradient", 5, 3, 4),
-    ("_pointwise_as_matmul", 1, 16, 16)])
+    ("stacked_rows_conv", 7, 3, 16), ("row_then_column_conv", 7, 16, 3),
+    ("conv_with_forward_input_gradient", 3, 16, 16), ("conv_with_forward_input_gradient", 5, 3, 4),
+    ("pointwise_as_matmul", 1, 16, 16)])
 def test_fast_convolution_forms_compute_the_stock_convolution(form, size, channels_in, channels_out):
     """Layer by layer: the resizer's convolutions in their fast forms give Conv2D's outputs and gradients."""
-    from resizer_plugin import layers
-
     x = _photo_channels((60, 52), channels_in)
     conv = keras.layers.Conv2D(channels_out, size, padding="same")
     conv.build(x.shape)
     conv.bias.assign(tf.random.normal((channels_out,)))
     _assert_same_values_and_gradients(x, conv.trainable_weights, lambda: conv(x),
-                                      lambda: layers._conv_forward(conv, x, getattr(layers, form)))
+                                      lambda: _conv_forms.conv_forward(conv, x, getattr(_conv_forms, form)))
 
 
 @pytest.mark.parametrize("size, block, shape", [(7, 2, (60, 52)), (7, 3, (48, 36)), (3, 2, (20, 30)),
                                                 (5, 4, (16, 24))])
 def test_space_to_depth_convolution_is_the_convolution_in_blocks(size, block, shape):
-    from resizer_plugin.layers import _space_to_depth_conv
-
     x = _photo_channels(shape, 3)
     kernel = tf.Variable(tf.random.stateless_normal((size, size, 3, 16), seed=(5, 6)))
     _assert_same_values_and_gradients(x, [kernel], lambda: tf.nn.space_to_depth(tf.nn.conv2d(x, kernel, 1, "SAME"),
                                                                                  block),
-                                      lambda: _space_to_depth_conv(x, kernel, block))
+                                      lambda: _conv_forms.space_to_depth_conv(x, kernel, block))
 
 
 def _photo_channels(shape, channels):
@@ -292,12 +288,95 @@ def _assert_same_values_and_gradients(x, weights, expected_fn, actual_fn):
         np.testing.assert_allclose(b, a, atol=2e-4 * float(tf.reduce_max(tf.abs(a))), rtol=1e-4)
 
 
-@pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="on GPU the stock forms are always used")
-@pytest.mark.parametrize("onednn, expected", [("0", "True"), ("1", "False")])
-def test_cpu_forms_are_used_with_tensorflows_own_kernels_only(onednn, expected):
-    """oneDNN is on or off for the life of a TensorFlow process: so a fresh process for each."""
-    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn, TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run([sys.executable, "-c", "from resizer_plugin import layers; "
-                          "print(layers._cpu_forms_are_faster())"], env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == expected
+#: op types only the CPU forms put into a training step's graph (found by comparing the two graphs' op types):
+#: the 2x2 space-to-depth front, the 1x1 convolution as a matrix product, the custom input gradient (IdentityN)
+#: and its flipped kernel. The stock gradient of Conv2D has Conv2DBackpropFilter/-Input too, so those are counted.
+CPU_FORM_OPS = {"halving": {"SpaceToDepth", "MatMul", "IdentityN", "ReverseV2"},
+                "general": {"MatMul", "IdentityN", "ReverseV2"}}
+ANY_CPU_FORM_OP = set.union(*CPU_FORM_OPS.values())
+SIZES = {"halving": ((300, 300), (150, 150)), "general": ((120, 96), (50, 40))}
+
+
+def _training_step_op_types(layer, input_hw):
+    """Op types (with counts) of a traced float32 training step of ``layer``: forward and weight gradients."""
+    @tf.function
+    def step(images):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(images, training=True))
+        return tape.gradient(loss, layer.trainable_weights)
+
+    graph = step.get_concrete_function(tf.TensorSpec((None,) + input_hw + (3,), tf.float32)).graph
+    return Counter(op.type for op in graph.get_operations())
+
+
+def _built_resizer(path, **kwargs):
+    input_hw, target = SIZES[path]
+    layer = LearnableResizer(target, **kwargs)
+    layer.build((None,) + input_hw + (3,))
+    return layer, input_hw
+
+
+def _assert_stock_ops_only(ops, conv_layers=6):
+    assert not ops.keys() & ANY_CPU_FORM_OP, sorted(ops.keys() & ANY_CPU_FORM_OP)
+    # every Conv2D is one of the layer's Keras convolutions, with the stock gradient: one backprop of each kind
+    assert [ops[t] for t in ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")] == [conv_layers] * 3
+
+
+@pytest.mark.parametrize("path", list(SIZES))
+def test_training_step_takes_stock_ops_only_by_default(path):
+    """No conv_forms scope (what GPUs, oneDNN and NPU compilers get): plain Keras Conv2D calls, stock gradients."""
+    assert conv_forms.active() == "stock"
+    layer, input_hw = _built_resizer(path)
+    _assert_stock_ops_only(_training_step_op_types(layer, input_hw))
+
+
+@pytest.mark.parametrize("path", list(SIZES))
+def test_training_step_takes_the_cpu_forms_inside_their_scope(path):
+    layer, input_hw = _built_resizer(path)
+    with conv_forms("cpu"):
+        ops = _training_step_op_types(layer, input_hw)
+    assert CPU_FORM_OPS[path] <= ops.keys(), sorted(CPU_FORM_OPS[path] - ops.keys())
+    assert ops["Conv2DBackpropInput"] < ops["Conv2D"]  # input gradients computed as forward convolutions
+
+
+def test_cpu_forms_are_float32_only():
+    layer, input_hw = _built_resizer("halving", dtype="mixed_bfloat16")
+    with conv_forms("cpu"):
+        ops = _training_step_op_types(layer, input_hw)
+    _assert_stock_ops_only(ops)
+
+
+def test_forms_are_read_when_the_layer_is_traced_not_when_it_is_built():
+    with conv_forms("cpu"):
+        layer, input_hw = _built_resizer("halving")
+        assert "SpaceToDepth" in _training_step_op_types(layer, input_hw)
+    _assert_stock_ops_only(_training_step_op_types(layer, input_hw))
+
+
+def test_conv_forms_scope_restores_the_previous_value():
+    assert conv_forms.active() == "stock"
+    with conv_forms("cpu"):
+        assert conv_forms.active() == "cpu"
+        with conv_forms("stock"):
+            assert conv_forms.active() == "stock"
+        assert conv_forms.active() == "cpu"
+    assert conv_forms.active() == "stock"
+    with pytest.raises(RuntimeError, match="inside"):
+        with conv_forms("cpu"):
+            raise RuntimeError("inside")
+    assert conv_forms.active() == "stock"
+
+
+def test_conv_forms_rejects_an_unknown_name_and_names_the_allowed_ones():
+    with pytest.raises(ValueError, match="stock, cpu.*'gpu'"):
+        conv_forms("gpu")
+    assert conv_forms.active() == "stock"
+
+
+def test_conv_forms_hold_for_other_threads_as_mirrored_strategy_replicas():
+    seen = []
+    with conv_forms("cpu"):
+        thread = threading.Thread(target=lambda: seen.append(conv_forms.active()))
+        thread.start()
+        thread.join()
+    assert seen == ["cpu"]

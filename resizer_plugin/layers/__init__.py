@@ -1,6 +1,13 @@
-"""The learnable resizer's Keras layers (being split into modules; this commit only moves the file)."""
-from .learnable_resizer import *  # noqa: F401,F403
-from .learnable_resizer import __all__  # noqa: F401
-from .learnable_resizer import (  # noqa: F401
-    _conv_forward, _conv_with_forward_input_gradient, _cpu_forms_are_faster, _pointwise_as_matmul,
-    _row_then_column_conv, _space_to_depth_conv, _stacked_rows_conv)
+"""The learnable resizer's Keras layers, one public class per module (keras-hub style).
+
+``LearnableResizer`` is the resizer; ``ResidualBlock`` and ``FusedBatchNormalization`` are its parts; ``Resize``
+and ``resize_images`` the naive resize it is added to. ``conv_forms`` chooses which forms its convolutions take.
+"""
+from ._conv_forms import CONV_FORMS, conv_forms
+from .fused_batch_norm import FusedBatchNormalization
+from .learnable_resizer import LearnableResizer
+from .residual_block import ResidualBlock
+from .resize import INTERPOLATIONS, Resize, resize_images
+
+__all__ = ["LearnableResizer", "ResidualBlock", "FusedBatchNormalization", "Resize", "resize_images",
+           "INTERPOLATIONS", "conv_forms", "CONV_FORMS"]
