@@ -11,8 +11,9 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from resizer_plugin.datasets.image_folder import image_folder
 from resizer_plugin.photos import PHOTO_NAMES, load_photo
-from resizer_plugin.zoo import data
+from resizer_plugin.zoo.pipeline import make_pipeline
 
 from .common import chosen_conv_forms, common_arguments, finish, fmt, machine, median_seconds, print_table
 from .train_step import train_steps
@@ -33,9 +34,9 @@ def write_jpegs(folder, count, seed=0):
 
 
 def pipeline_images_per_second(folder, args, epochs=3):
-    options = data.image_folder.validate({"data_dir": folder, "train_split": "train"})
-    raw = data.image_folder.load(options, "train", seed=0)
-    pipeline = data.make_pipeline(raw, tuple(args.input_size), args.batch_size, 2, training=True, seed=0,
+    options = image_folder.validate({"data_dir": folder, "train_split": "train"})
+    raw = image_folder.load(options, "train", seed=0)
+    pipeline = make_pipeline(raw, tuple(args.input_size), args.batch_size, 2, training=True, seed=0,
                                   drop_remainder=True)
     rates = []
     for _ in range(epochs + 1):  # the first pass warms the file cache and tf.data

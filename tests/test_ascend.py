@@ -196,6 +196,17 @@ def test_every_port_flag_is_on_the_command_line_and_selects_nothing_else():
         flag.selects for flag in ascend_runtime.PORT_FLAGS)
 
 
+def test_the_ascend_runtime_runs_the_resizer_with_stock_ops(npu, recipe_file, monkeypatch):
+    """Even on a host where the CPU forms would pay off (no GPU, oneDNN off), nothing switches them on."""
+    from resizer_plugin.layers import conv_forms
+    from resizer_plugin.runtimes import local
+
+    monkeypatch.setattr(local, "cpu_conv_forms_pay_off", lambda: True)
+    _, session = _start(recipe_file, "--precision_mode=allow_mix_precision")
+    with session.computation_scope():
+        assert conv_forms.active() == "stock"
+
+
 def test_ascend_pipeline_has_static_shapes(npu, recipe_file):
     from resizer_plugin.zoo.pipeline import recipe_pipelines
 

@@ -157,7 +157,7 @@ def _backbone(source, raw):
 
 
 def _find_runtime(name):
-    """The installed runtime ``name``, or None (for a runtime that stands for another, such as auto)."""
+    """The installed runtime ``name``, or None (for a runtime that stands for another)."""
     if name not in registry.runtimes.names():
         return None
     try:

@@ -99,14 +99,14 @@ def _check_split(value):
 
 
 def split():
-    """A split string in TFDS's slicing syntax (one or more parts joined by '+')."""
+    """A split string in TensorFlow Datasets' slicing syntax (one or more parts joined by '+')."""
     return _check_split
 
 
 def split_options(train_default: str, val_default: str) -> Dict[str, Option]:
     """The ``train_split`` and ``val_split`` options every source declares, with its defaults."""
-    return {"train_split": Option(split(), train_default, "training split, TFDS slicing syntax"),
-            "val_split": Option(split(), val_default, "validation split, TFDS slicing syntax")}
+    return {"train_split": Option(split(), train_default, "training split, TensorFlow Datasets' slicing syntax"),
+            "val_split": Option(split(), val_default, "validation split, TensorFlow Datasets' slicing syntax")}
 
 
 def _bound_index(bound, size, default):

@@ -75,7 +75,7 @@ class Runtime(Configurable):
 
     def resolve(self, find: Callable[[str], Optional["Runtime"]]) -> "Runtime":
         """The runtime that actually runs when a recipe names this one: itself, unless it stands for another
-        (``auto``). ``find(name)`` returns the installed runtime of that name, or None."""
+        that it picks among those installed here. ``find(name)`` returns the installed runtime ``name``, or None."""
         return self
 
     def launch_flags(self) -> Sequence[LaunchFlag]:
