@@ -8,7 +8,8 @@ import os
 
 import tensorflow as tf
 
-__all__ = ["keras", "IS_KERAS_3", "legacy_keras_requested", "onednn_enabled"]
+__all__ = ["keras", "IS_KERAS_3", "jit_compile_argument", "legacy_keras_requested", "onednn_enabled",
+           "set_random_seed"]
 
 
 def legacy_keras_requested():
@@ -24,6 +25,27 @@ def onednn_enabled():
         return bool(_pywrap_util_port.IsMklEnabled())
     except (ImportError, AttributeError):
         return False
+
+
+def set_random_seed(seed):
+    """Seed Python's, NumPy's and TensorFlow's random streams (``keras.utils.set_random_seed``, which TensorFlow
+    2.6 lacks: it came with 2.7)."""
+    if hasattr(keras.utils, "set_random_seed"):
+        keras.utils.set_random_seed(seed)
+        return
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+
+
+def jit_compile_argument(enabled):
+    """``Model.compile`` keyword arguments for XLA: ``jit_compile`` came with TensorFlow 2.8, and 2.6 refuses
+    unknown arguments, so it is passed only when asked for."""
+    return {"jit_compile": True} if enabled else {}
 
 
 def _load_keras():

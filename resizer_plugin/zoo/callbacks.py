@@ -1,51 +1,99 @@
-"""The Keras callbacks of a training run: the throughput line, and a checkpoint after every epoch."""
-import logging
+"""The Keras callbacks of a training run: the throughput and epoch lines scripts read, and a checkpoint after every
+epoch."""
 import time
 
 from ..compat import keras
+from .logs import MACHINE_READ, log
 
-__all__ = ["EpochCheckpoint", "TimeHistory"]
-
-log = logging.getLogger("zoo")
+__all__ = ["EpochCheckpoint", "EpochLog", "TimeHistory"]
 
 
 class TimeHistory(keras.callbacks.Callback):
-    """Logs ``TimeHistory: <s> seconds, <x> examples/second between steps <a> and <b>`` every ``log_steps``
-    steps (the line the ModelZoo launch scripts parse), and keeps the rates for metrics.json."""
+    """Logs ``TimeHistory: <s> seconds, <x> examples/second between steps <a> and <b>`` after every ``log_steps``
+    training steps (the ModelZoo scripts read ``<x>`` as the line's 4th field), and keeps the rates.
+
+    Only training steps are timed: the clock stops while validation runs and between epochs, and a last window
+    shorter than ``log_steps`` is not reported."""
 
     def __init__(self, batch_size, log_steps):
         super().__init__()
         self.batch_size, self.log_steps = batch_size, log_steps
         self.global_step, self.rates = 0, []
-        self._start_step, self._start_time = 0, None
+        self._window_step, self._seconds, self._clock = 0, 0.0, None
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self._start_time is None:
-            self._start_time, self._start_step = time.time(), self.global_step
+        if self._clock is None:
+            self._clock = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
         self.global_step += 1
-        if self.global_step - self._start_step >= self.log_steps:
+        if self.global_step - self._window_step >= self.log_steps:
             self._report()
+
+    def on_test_begin(self, logs=None):
+        self._stop_clock()
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._start_time is not None and self.global_step > self._start_step:
-            self._report()
+        self._stop_clock()
+
+    def _stop_clock(self):
+        if self._clock is not None:
+            self._seconds += time.time() - self._clock
+            self._clock = None
 
     def _report(self):
-        elapsed = time.time() - self._start_time
-        steps = self.global_step - self._start_step
-        rate = steps * self.batch_size / elapsed if elapsed > 0 else float("nan")
+        self._stop_clock()
+        steps = self.global_step - self._window_step
+        rate = steps * self.batch_size / self._seconds if self._seconds > 0 else float("nan")
         self.rates.append((steps, rate))
-        log.info("TimeHistory: %.2f seconds, %.2f examples/second between steps %d and %d", elapsed, rate,
-                 self._start_step, self.global_step)
-        self._start_time = None
+        log.info("TimeHistory: %.2f seconds, %.2f examples/second between steps %d and %d", self._seconds, rate,
+                 self._window_step, self.global_step, extra=MACHINE_READ)
+        self._window_step, self._seconds = self.global_step, 0.0
 
     def examples_per_second(self):
-        """Mean rate over the logged windows, leaving out the first (tracing and warm-up) when there are others."""
+        """Mean rate over the logged windows, leaving out the first (tracing and warm-up) when there are others;
+        without a whole window, the rate of the steps timed so far."""
         windows = self.rates[1:] if len(self.rates) > 1 else self.rates
         steps = sum(s for s, _ in windows)
-        return sum(s * r for s, r in windows) / steps if steps else None
+        if steps:
+            return sum(s * r for s, r in windows) / steps
+        self._stop_clock()
+        pending = self.global_step - self._window_step
+        return pending * self.batch_size / self._seconds if pending and self._seconds > 0 else None
+
+
+def _keras_2_value(value):
+    return "%.4f" % value if value > 1e-3 else "%.4e" % value
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Logs every epoch as tf.keras 2 prints it with ``verbose=2``, whatever the Keras version::
+
+        Epoch 3/5
+        145/145 - 52s - loss: 0.6977 - accuracy: 0.5208 - val_loss: 0.6929 - val_accuracy: 0.5069
+
+    ``metrics`` gives the order after the loss (the ModelZoo scripts read the loss as the 6th field and the first
+    metric as the 9th of the line holding ``val_loss``)."""
+
+    def __init__(self, epochs, metrics):
+        super().__init__()
+        self.epochs, self.metrics = epochs, list(metrics)
+        self._steps, self._start = 0, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._steps, self._start = 0, time.time()
+        log.info("Epoch %d/%d", epoch + 1, self.epochs, extra=MACHINE_READ)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        names = ["loss"] + self.metrics
+        names += ["val_" + name for name in names]
+        fields = ["{}: {}".format(name, _keras_2_value(float(logs[name]))) for name in names if name in logs]
+        log.info(" - ".join(["{0}/{0}".format(self._steps), "%.0fs" % (time.time() - self._start)] + fields),
+                 extra=MACHINE_READ)
 
 
 class EpochCheckpoint(keras.callbacks.Callback):

@@ -3,13 +3,12 @@
 A checkpoint is written before the pointer file that names it is replaced (atomically), so the checkpoint
 folder stays readable whenever the process dies.
 """
-import logging
 
 import tensorflow as tf
 
-__all__ = ["Checkpoints", "TrainingState"]
+from .logs import log
 
-log = logging.getLogger("zoo")
+__all__ = ["Checkpoints", "TrainingState"]
 
 #: completed checkpoints kept besides the best one
 KEEP = 3

@@ -3,7 +3,6 @@
 Bad input (recipe, overrides, data, output directory) exits with status 2 and one paragraph naming the file,
 the key and the value; a failure during training exits 1 and says where the log and the last checkpoint are.
 """
-import logging
 import os
 import sys
 import traceback
@@ -12,29 +11,12 @@ import click
 
 __all__ = ["main"]
 
-log = logging.getLogger("zoo")
 USAGE_ERROR = 2
 
 
 def _fail(message, code=USAGE_ERROR):
     click.echo("zoo-run: error: {}".format(message), err=True)
     sys.exit(code)
-
-
-def _setup_logging(log_file=None):
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(logging.Formatter("[zoo] %(message)s"))
-    log.addHandler(console)
-    if log_file:
-        handler = logging.FileHandler(log_file)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
-        logging.getLogger("resizer_plugin").addHandler(handler)
-    logging.getLogger("resizer_plugin").addHandler(console)
 
 
 def _list_plugins():
@@ -180,19 +162,19 @@ def _load(recipe_file, overrides, data_dir):
 def _train(recipe, resume):
     """Train with the errors a user can fix as one line (exit 2), and a crash reported with its log (exit 1)."""
     from .contract import DataError, OptionError
+    from .logs import log_file
     from .registry import PluginError
-    from .run_dir import OutputDirError, check_output_dir
-    from .train import train
+    from .run_dir import OutputDirError
+    from .train import start_run, train
 
-    out = recipe.output.dir
+    _, problem = _describe_data(recipe)
+    if problem:
+        _fail("{}: {}".format(recipe.source, problem))
+    out, run_log = recipe.output.dir, None
     try:
-        check_output_dir(out, resume)
-        _, problem = _describe_data(recipe)
-        if problem:
-            _fail("{}: {}".format(recipe.source, problem))
-        os.makedirs(out, exist_ok=True)
-        _setup_logging(os.path.join(out, "train.log"))
-        train(recipe, out, resume=resume)
+        session, run_dir = start_run(recipe, out, resume)
+        with log_file(run_dir.log) as run_log:
+            train(recipe, session, run_dir, resume=resume)
     except (OutputDirError, PluginError, OptionError) as error:
         _fail(str(error))
     except DataError as error:
@@ -200,15 +182,19 @@ def _train(recipe, resume):
     except KeyboardInterrupt:
         _fail("interrupted; completed epochs are checkpointed in {}: rerun with --resume".format(out), 130)
     except Exception as error:  # report, keep the checkpoints, point at the log
-        _report_crash(error, out)
+        _report_crash(error, run_log, out)
 
 
-def _report_crash(error, out):
-    log_file = os.path.join(out, "train.log")
-    with open(log_file, "a") as handle:
-        handle.write(traceback.format_exc())
-    _fail("training failed: {}: {}\n  the traceback is in {}; completed epochs are checkpointed in {} "
-          "(rerun with --resume)".format(type(error).__name__, error, log_file, out), 1)
+def _report_crash(error, run_log, out):
+    where = "the traceback follows"
+    if run_log:
+        with open(run_log, "a") as handle:
+            handle.write(traceback.format_exc())
+        where = "the traceback is in {}".format(run_log)
+    else:
+        click.echo(traceback.format_exc(), err=True)
+    _fail("training failed: {}: {}\n  {}; completed epochs are checkpointed in {} (rerun with --resume)".format(
+        type(error).__name__, error, where, out), 1)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -229,7 +215,9 @@ def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, list_
     matching recipe keys, and a flag that belongs to one runtime only selects it.
     """
     _configure_tensorflow()
-    _setup_logging()
+    from .logs import setup_console
+
+    setup_console()
     if list_plugins:
         _list_plugins()
         return

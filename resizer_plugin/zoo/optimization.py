@@ -5,8 +5,18 @@ from .schema import Optimizer, Train
 __all__ = ["build_optimizer", "build_optimizer_variables", "loss_and_metrics"]
 
 
+def _check_available(config: Optimizer):
+    """AdamW and decoupled weight decay came with Keras 2.11 (TensorFlow 2.11); older ones refuse them."""
+    if config.type == "adamw" and not hasattr(keras.optimizers, "AdamW"):
+        raise ValueError("train.optimizer.type: adamw needs Keras >= 2.11; this is Keras {}".format(keras.__version__))
+    if config.weight_decay is not None and not hasattr(keras.optimizers, "AdamW"):
+        raise ValueError("train.optimizer.weight_decay needs Keras >= 2.11; this is Keras {}".format(
+            keras.__version__))
+
+
 def build_optimizer(config: Optimizer):
     """The Keras optimizer of ``train.optimizer``."""
+    _check_available(config)
     extra = {} if config.weight_decay is None or config.type == "adamw" else {"weight_decay": config.weight_decay}
     if config.type == "sgd":
         return keras.optimizers.SGD(config.learning_rate, momentum=config.momentum, nesterov=config.nesterov, **extra)

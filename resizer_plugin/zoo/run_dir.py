@@ -21,6 +21,7 @@ def check_output_dir(output_dir, resume):
 class RunDirectory:
     """The files of one run under ``root``::
 
+        train.log        the log (its name is the runtime's: ``log_name``)
         recipe.yaml      the recipe as validated (defaults filled in)
         history.csv      one row per epoch (kept across --resume)
         checkpoints/     TensorFlow checkpoints: ckpt-<epoch> (the last few) and best/ (best val accuracy)
@@ -29,8 +30,9 @@ class RunDirectory:
         pictures/        training_curves.png, resizer_before.png, resizer_after.png
     """
 
-    def __init__(self, root):
+    def __init__(self, root, log_name="train.log"):
         self.root = root
+        self.log = os.path.join(root, log_name)
         self.recipe = os.path.join(root, "recipe.yaml")
         self.history = os.path.join(root, "history.csv")
         self.checkpoints = os.path.join(root, "checkpoints")

@@ -3,24 +3,23 @@
 The pieces live in their own modules (run_dir, pipeline, model, optimization, checkpoints, callbacks, metrics,
 pictures); this one puts them in order. Everything runs inside the runtime's strategy and computation scopes.
 """
-import logging
 import os
 import sys
 from typing import NamedTuple
 
+from .. import compat
 from ..compat import keras
 from . import pictures
-from .callbacks import EpochCheckpoint, TimeHistory
+from .callbacks import EpochCheckpoint, EpochLog, TimeHistory
 from .checkpoints import Checkpoints, TrainingState
 from .metrics import read_history, run_metrics, write_metrics
 from .model import build_model, count_parameters, synchronize_batch_norm
 from .optimization import build_optimizer, build_optimizer_variables, loss_and_metrics
 from .pipeline import picture_images, recipe_pipelines
-from .run_dir import RunDirectory
+from .logs import log
+from .run_dir import RunDirectory, check_output_dir
 
-__all__ = ["train"]
-
-log = logging.getLogger("zoo")
+__all__ = ["start_run", "train"]
 
 
 class _Trainable(NamedTuple):
@@ -39,7 +38,7 @@ def _compiled_model(recipe, num_classes, session, run_dir):
                      session.strategy.num_replicas_in_sync, synchronize_batch_norm(model))
         loss, metrics = loss_and_metrics(recipe.train)
         model.compile(optimizer=session.wrap_optimizer(build_optimizer(recipe.train.optimizer)), loss=loss,
-                      metrics=metrics, jit_compile=session.jit_compile)
+                      metrics=metrics, **compat.jit_compile_argument(session.jit_compile))
         build_optimizer_variables(model.optimizer, model.trainable_variables)
         state = TrainingState()
     return _Trainable(built, state, Checkpoints(run_dir, model, state))
@@ -59,7 +58,8 @@ def _resume(trainable, recipe, resume, run_dir):
 
 def _callbacks(recipe, trainable, run_dir, timer):
     resumed = trainable.state.epochs_done > 0
-    return [timer, EpochCheckpoint(trainable.checkpoints, trainable.state.seconds),
+    return [timer, EpochLog(recipe.train.epochs, recipe.train.metrics),
+            EpochCheckpoint(trainable.checkpoints, trainable.state.seconds),
             keras.callbacks.CSVLogger(run_dir.history, append=resumed),
             keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0)]
 
@@ -73,7 +73,7 @@ def _fit(recipe, trainable, datasets, run_dir):
             datasets[0], validation_data=datasets[1], epochs=train.epochs, initial_epoch=trainable.state.epochs_done,
             steps_per_epoch=train.steps_per_epoch, validation_steps=train.validation_steps,
             callbacks=_callbacks(recipe, trainable, run_dir, timer), shuffle=False,
-            verbose=1 if sys.stdout.isatty() else 2)
+            verbose=1 if sys.stdout.isatty() else 0)  # EpochLog writes the epoch lines
     return timer
 
 
@@ -110,19 +110,28 @@ def _train_in_scope(recipe, session, run_dir, resume):
     history = read_history(run_dir.history)
     _draw_stages(recipe, trainable.built, sample, run_dir, "after")
     pictures.training_curves(history, run_dir.picture("training_curves.png"), title=recipe.name)
-    return run_metrics(history, recipe=recipe.name, examples_per_second=timer.examples_per_second(),
+    return run_metrics(history, recipe=recipe.name, batch_size=recipe.data.batch_size,
+                       examples_per_second=timer.examples_per_second(),
                        parameters=parameters, trainable_parameters=trainable_parameters,
                        time_seconds=trainable.state.seconds if history else 0.0, runtime=session.description,
                        classes=info.class_names, skipped_files=skipped)
 
 
-def train(recipe, output_dir, resume=False, session=None):
-    """Train ``recipe`` into ``output_dir`` (resuming from its last checkpoint when ``resume``); returns the
-    metrics written to metrics.json. ``session`` is the started runtime (started here when None)."""
-    session = session or recipe.runtime.start(recipe.runtime_options)
-    run_dir = RunDirectory(os.path.join(output_dir, session.output_subdir()))
+def start_run(recipe, output_dir, resume=False):
+    """Start the recipe's runtime and lay out the run's folder in ``output_dir`` (or the runtime's sub-folder of
+    it, so that several processes of one launch share ``output_dir``): ``(session, RunDirectory)``. Raises
+    OutputDirError when that folder holds a run and ``resume`` is not given."""
+    session = recipe.runtime.start(recipe.runtime_options)
+    run_dir = RunDirectory(os.path.join(output_dir, session.output_subdir()), session.log_name())
+    check_output_dir(run_dir.root, resume)
     run_dir.create(recipe.config)
-    keras.utils.set_random_seed(recipe.seed)
+    return session, run_dir
+
+
+def train(recipe, session, run_dir, resume=False):
+    """Train ``recipe`` on the started runtime ``session`` into ``run_dir`` (resuming from its last checkpoint
+    when ``resume``); returns the metrics written to metrics.json."""
+    compat.set_random_seed(recipe.seed)
     log.info("runtime: %s", session.description)
     with session.computation_scope():
         metrics = _train_in_scope(recipe, session, run_dir, resume)

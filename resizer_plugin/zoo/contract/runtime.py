@@ -63,6 +63,10 @@ class RuntimeSession:
         """Sub-folder of the run's output directory this process writes into ('' for the directory itself)."""
         return ""
 
+    def log_name(self) -> str:
+        """File name of the run's log, in the folder :meth:`output_subdir` names."""
+        return "train.log"
+
 
 class Runtime(Configurable):
     """A ``zoo.runtimes`` entry. Its options go in the recipe's ``runtime:`` section beside ``device``."""
