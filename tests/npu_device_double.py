@@ -63,7 +63,8 @@ class NpuConfig(_Config):
                          modify_mixlist=OptionValue(None), fusion_switch_file=OptionValue(None),
                          op_compiler_cache_mode=OptionValue("disable", ["enable", "disable", "force"]),
                          op_compiler_cache_dir=OptionValue(None), graph_memory_max_size=OptionValue(None),
-                         variable_memory_max_size=OptionValue(None), dump_config=NpuDumpConfig(device),
+                         variable_memory_max_size=OptionValue(None), auto_tune_mode=OptionValue(None),
+                         dump_config=NpuDumpConfig(device),
                          profiling_config=NpuProfilingConfig(device))
 
 

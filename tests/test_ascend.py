@@ -13,6 +13,7 @@ from resizer_plugin.zoo import cli, registry
 from resizer_plugin.zoo.recipe import RecipeError, load_recipe
 
 from .npu_device_double import make_npu_device, settings
+from .test_ascend_port import port_awk
 
 RECIPE = {
     "name": "npu",
@@ -63,7 +64,7 @@ def test_precision_mode_flag_with_the_ports_value(npu, recipe_file):
 
 def test_over_dump_flags(npu, recipe_file, tmp_path):
     _start(recipe_file, "--over_dump=True", "--over_dump_path={}".format(tmp_path))
-    assert settings(npu) == {"precision_mode": "allow_fp32_to_fp16", "dump_config.enable_dump_debug": True,
+    assert settings(npu) == {"precision_mode": "allow_mix_precision", "dump_config.enable_dump_debug": True,
                              "dump_config.dump_path": str(tmp_path), "dump_config.dump_debug_mode": "all"}
 
 
@@ -71,14 +72,42 @@ def test_data_dump_flags(npu, recipe_file, tmp_path):
     _start(recipe_file, "--data_dump_flag=True", "--data_dump_step=0|5|10", "--data_dump_path", str(tmp_path))
     got = settings(npu)
     assert got["dump_config.enable_dump"] is True and got["dump_config.dump_step"] == "0|5|10"
-    assert got["dump_config.dump_path"] == str(tmp_path) and got["dump_config.dump_mode"] == "output"
+    assert got["dump_config.dump_path"] == str(tmp_path) and got["dump_config.dump_mode"] == "all"
 
 
-def test_profiling_flags(npu, recipe_file, tmp_path):
+def test_data_dump_defaults_are_the_ports(npu, recipe_file, tmp_path):
+    _start(recipe_file, "--data_dump_flag=True", "--data_dump_path", str(tmp_path))
+    got = settings(npu)
+    assert got["dump_config.dump_step"] == "10" and got["dump_config.dump_mode"] == "all"
+
+
+def test_profiling_flags_set_the_ports_profiling_options(npu, recipe_file, tmp_path):
     _start(recipe_file, "--profiling=True", "--profiling_dump_path={}".format(tmp_path))
     got = settings(npu)
     assert got["profiling_config.enable_profiling"] is True
-    assert json.loads(got["profiling_config.profiling_options"])["output"] == str(tmp_path)
+    assert json.loads(got["profiling_config.profiling_options"]) == {
+        "output": str(tmp_path), "training_trace": "on", "task_trace": "on", "aicpu": "on",
+        "aic_metrics": "PipeUtilization", "fp_point": "", "bp_point": ""}
+
+
+def test_auto_tune_flag(npu, recipe_file):
+    recipe, _ = _start(recipe_file, "--auto_tune=True")
+    assert recipe.runtime.name == "ascend" and settings(npu)["auto_tune_mode"] == "RL,GA"
+
+
+@pytest.mark.parametrize("precision, flags, mode", [
+    (None, [], "allow_mix_precision"),                    # the port's launch scripts pass this
+    ("float32", [], "force_fp32"),
+    ("mixed", [], "allow_mix_precision"),
+    ("float32", ["--precision_mode=allow_fp32_to_fp16"], "allow_fp32_to_fp16"),  # precision_mode wins
+])
+def test_the_recipe_wide_precision_key_maps_to_a_precision_mode(npu, tmp_path, precision, flags, mode):
+    recipe = dict(RECIPE, runtime={"device": "ascend"} if precision is None else {"device": "ascend",
+                                                                                 "precision": precision})
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    loaded, _ = _start(str(path), *flags)
+    assert loaded.runtime_options["precision_mode"] == mode and settings(npu)["precision_mode"] == mode
 
 
 def test_profiling_options_from_the_recipe_pass_through(npu, recipe_file):
@@ -112,10 +141,11 @@ def test_compiler_cache_and_memory_options(npu, recipe_file, tmp_path):
 
 
 def test_generic_port_flags_set_recipe_keys(npu, recipe_file, tmp_path):
-    recipe, _ = _start(recipe_file, "--static=1", "--log_steps=7", "--epoch=3", "--batch_size=8",
-                       "--precision_mode=force_fp32")
+    recipe, session = _start(recipe_file, "--static=1", "--log_steps=7", "--epoch=3", "--batch_size=8",
+                             "--precision_mode=force_fp32")
     config = recipe.config
-    assert config["data"]["drop_remainder"] is True and config["train"]["log_steps"] == 7
+    assert recipe.runtime_options["static_shapes"] is True and session.static_shapes
+    assert config["train"]["log_steps"] == 7
     assert config["train"]["epochs"] == 3 and config["data"]["batch_size"] == 8
     port = {flag.name: None for flag in ascend_runtime.PORT_FLAGS}
     port["data_path"] = str(tmp_path)
@@ -128,20 +158,41 @@ def test_every_option_is_set_before_the_device_opens(npu, recipe_file, tmp_path,
            "--use_mixlist=True", "--mixlist_file", files[0], "--fusion_off_flag=True", "--fusion_off_file", files[1])
     kinds = [event[0] for event in npu.events]
     assert kinds.index("open") == len(kinds) - 2 and kinds[-1] == "as_default"
-    assert kinds.count("set") == 11
+    assert kinds.count("set") == 12
+
+
+#: written out, not read from the code under test: the modes that compute in float16
+FLOAT16 = {"allow_fp32_to_fp16", "force_fp16", "allow_mix_precision", "cube_fp16in_fp32out", "allow_mix_precision_fp16"}
 
 
 @pytest.mark.parametrize("mode", ascend_runtime.PRECISION_MODES)
-def test_every_precision_mode_and_its_loss_scaling(npu, recipe_file, mode):
+@pytest.mark.parametrize("scaling", ["off", "auto", "on"])
+def test_loss_scaling_only_when_asked(npu, recipe_file, mode, scaling):
+    """The port trains without loss scaling: off by default; auto scales the float16 modes; on scales any mode."""
     from resizer_plugin.compat import keras
 
-    _, session = _start(recipe_file, "--precision_mode={}".format(mode))
-    assert settings(npu)["precision_mode"] == mode
-    optimizer = session.wrap_optimizer(keras.optimizers.SGD(0.01))
+    flags = ["--precision_mode={}".format(mode)] + ([] if scaling == "off" else ["--set",
+                                                                                "runtime.loss_scaling=" + scaling])
+    recipe, session = _start(recipe_file, *flags)
+    assert settings(npu)["precision_mode"] == mode and recipe.runtime_options["loss_scaling"] == scaling
+    inner = keras.optimizers.SGD(0.01)
+    optimizer = session.wrap_optimizer(inner)
     scaled = [e for e in npu.events if e[0] == "NpuLossScaleOptimizer"]
-    assert bool(scaled) == (mode in ascend_runtime.FLOAT16_MODES)
-    if scaled:
-        assert scaled[0] == ("NpuLossScaleOptimizer", True, None, None) and optimizer is not None
+    expected = scaling == "on" or (scaling == "auto" and mode in FLOAT16)
+    assert bool(scaled) == expected and (optimizer is not inner) == expected
+    if expected:
+        assert scaled == [("NpuLossScaleOptimizer", True, None, None)]
+        assert isinstance(optimizer, (keras.optimizers.LossScaleOptimizer if hasattr(keras.optimizers,
+                          "LossScaleOptimizer") else keras.mixed_precision.LossScaleOptimizer))
+
+
+def test_loss_scale_settings_reach_the_npu_optimizer(npu, recipe_file):
+    from resizer_plugin.compat import keras
+
+    _, session = _start(recipe_file, "--set", "runtime.loss_scaling=on", "--set", "runtime.initial_scale=1024",
+                        "--set", "runtime.growth_steps=500")
+    session.wrap_optimizer(keras.optimizers.SGD(0.01))
+    assert ("NpuLossScaleOptimizer", True, 1024.0, 500) in npu.events
 
 
 @pytest.mark.parametrize("flags, key, phrase", [
@@ -217,16 +268,30 @@ def test_ascend_pipeline_has_static_shapes(npu, recipe_file):
     assert tuple(val_ds.element_spec[0].shape) == (3, 32, 32, 3)
 
 
+def test_static_false_feeds_the_last_partial_batch(npu, recipe_file):
+    from resizer_plugin.zoo.pipeline import recipe_pipelines
+
+    recipe, session = _start(recipe_file, "--static=False", "--batch_size=3")
+    assert not session.static_shapes and "dynamic shapes" in session.description
+    train_ds, _ = recipe_pipelines(recipe, 4, session)
+    assert tuple(train_ds.element_spec[0].shape) == (None, 32, 32, 3)
+
+
 def test_zoo_run_on_one_card_writes_to_the_device_folder(npu, recipe_file, tmp_path, monkeypatch):
     monkeypatch.setenv("ASCEND_DEVICE_ID", "3")
     out = tmp_path / "output"
     result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--over_dump=False",
                                            "--output-dir", str(out)])
     assert result.exit_code == 0, result.stderr
+    assert os.listdir(str(out)) == ["3"]  # everything of the run in the device's folder, the log included
     metrics = json.loads((out / "3" / "metrics.json").read_text())
     assert metrics["epochs"] == 1 and metrics["runtime"].startswith("ascend (device 3, rank 0 of 1")
-    assert ("NpuLossScaleOptimizer", True, None, None) in npu.events
+    assert not [e for e in npu.events if e[0] == "NpuLossScaleOptimizer"]  # the port trains without it
     assert tf.train.latest_checkpoint(str(out / "3" / "checkpoints"))
+    log = str(out / "3" / "train_3.log")
+    assert float(port_awk(log, "TimeHistory", 4)) > 0
+    assert float(port_awk(log, "val_loss", 9)) == pytest.approx(metrics["train_accuracy"], abs=1e-4)
+    assert float(port_awk(log, "val_loss", 6)) == pytest.approx(metrics["train_loss"], abs=1e-4)
 
 
 def test_zoo_run_on_two_cards_shards_wraps_and_broadcasts(recipe_file, tmp_path, monkeypatch):
