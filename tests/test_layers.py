@@ -9,7 +9,8 @@ import tensorflow as tf
 from resizer_plugin.testing.reference import reference_resizer, sublayers_by_reference_name
 from resizer_plugin import LearnableResizer
 from resizer_plugin.compat import keras
-from resizer_plugin.layers import CONV_FORMS, INTERPOLATIONS, Resize, ResidualBlock, _conv_forms, conv_forms
+from resizer_plugin.layers import (CONV_FORMS, INTERPOLATIONS, Resize, ResidualBlock, _conv_forms, conv_forms,
+                                   resize_images)
 from resizer_plugin.photos import sample_photos
 
 
@@ -78,34 +79,75 @@ def _randomize_batch_norm_statistics(layer):
 def test_matches_the_reference_composition_with_chained_blocks(num_res_blocks, training, target, forms):
     """Same weights, same batch: the same outputs and, weight by weight, the same gradients as stock layers wired
     as in the keras.io example, on the halving path (2x2 blocks) and the general one, with the CPU forms of the
-    convolutions and with the stock ones (the default: GPU, oneDNN, NPU). Gradients are
-    compared by norm: where a pre-activation lies within rounding of LeakyReLU's kink, the two sides may take
-    different slopes there, which moves a first-layer gradient by up to about 1% (seeded, it does not happen)."""
+    convolutions and with the stock ones (the default: GPU, oneDNN, NPU). Gradients are compared by the relative
+    norm of their difference, within :data:`GRADIENT_TOLERANCE` (why each bound: see there)."""
     with conv_forms(forms):
         _check_against_the_reference(num_res_blocks, training, target)
 
 
-def _check_against_the_reference(num_res_blocks, training, target):
+@pytest.mark.parametrize("antialias", [False, True], ids=["plain", "antialias"])
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+def test_every_interpolation_and_antialias_reach_both_resizes(interpolation, antialias):
+    """The naive and the feature resize both take the layer's method and antialiasing: against the reference
+    wired with the same, in training (batch statistics) and inference. The reference's area resize has no
+    gradient in TensorFlow, so for area the outputs are compared and our gradients checked to exist."""
+    for training in (False, True):
+        _check_against_the_reference(1, training, (50, 40), interpolation, antialias,
+                                     gradients=interpolation != "area")
+
+
+def test_an_area_resizer_trains():
+    """TensorFlow's ResizeArea op has no gradient; the layer's area resize must have one."""
+    photos = sample_photos((64, 48), 2)
+    layer = LearnableResizer((30, 20), interpolation="area")
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.square(layer(photos, training=True)))
+    gradients = tape.gradient(loss, layer.trainable_weights)
+    assert all(g is not None and np.all(np.isfinite(g.numpy())) and np.any(g.numpy()) for g in gradients)
+    np.testing.assert_allclose(resize_images(photos, (30, 20), "area"),
+                               tf.image.resize(photos, (30, 20), method="area"), atol=1e-6)
+
+
+#: the relative norm of each weight's gradient error against the reference that the tests hold, by conv forms.
+#: Measured: at most 5.7e-5 with the stock forms over every case below, 1.0e-2 with the CPU forms (3 chained
+#: blocks, training, halving path): those sum in another order, and BatchNorm's backward pass (a difference of
+#: means) and pre-activations within rounding of LeakyReLU's kink amplify the rounding differences.
+GRADIENT_TOLERANCE = {"stock": 1e-4, "cpu": 2e-2}
+
+
+def _outputs_and_gradients(model, weights, photos, training, projection):
+    """The model's output and the gradients of ``sum(output * projection)`` by weight name (None without one)."""
+    if projection is None:
+        return model(photos, training=training), dict.fromkeys(weights)
+    with tf.GradientTape() as tape:
+        output = model(photos, training=training)
+        loss = tf.reduce_sum(output * projection)
+    return output, dict(zip(weights, tape.gradient(loss, list(weights.values()))))
+
+
+def _check_against_the_reference(num_res_blocks, training, target, interpolation="bilinear", antialias=False,
+                                 gradients=True):
+    """Outputs (and, weight by weight, gradients) of LearnableResizer and the reference with the same weights;
+    returns the largest relative gradient error."""
     keras.utils.set_random_seed(num_res_blocks)
     photos = sample_photos((120, 96), 2)
-    layer = LearnableResizer(target, num_res_blocks=num_res_blocks)
+    layer = LearnableResizer(target, num_res_blocks=num_res_blocks, interpolation=interpolation, antialias=antialias)
     layer(photos)
     _randomize_batch_norm_statistics(layer)
-    reference = reference_resizer(target, num_res_blocks=num_res_blocks)
+    reference = reference_resizer(target, num_res_blocks=num_res_blocks, interpolation=interpolation,
+                                  antialias=antialias)
     _copy_into_reference(layer, reference)
     projection = tf.random.stateless_normal((2,) + target + (3,), seed=(1, 2))
-    gradients, outputs = [], []
-    for model, weights in ((layer, _trainable_by_reference_name(layer)), (reference, _trainable_by_name(reference))):
-        with tf.GradientTape() as tape:
-            output = model(photos, training=training)
-            loss = tf.reduce_sum(output * projection)
-        outputs.append(output)
-        gradients.append(dict(zip(weights, tape.gradient(loss, list(weights.values())))))
-    np.testing.assert_allclose(outputs[0], outputs[1], atol=2e-5, rtol=1e-5)
-    assert set(gradients[0]) == set(gradients[1]) and len(gradients[0]) == len(layer.trainable_weights)
-    for name, expected in gradients[1].items():
-        error = float(tf.norm(gradients[0][name] - expected) / tf.norm(expected))
-        assert error < 1e-2, (name, error)
+    ours, our_gradients = _outputs_and_gradients(layer, _trainable_by_reference_name(layer), photos, training,
+                                                 projection)
+    theirs, their_gradients = _outputs_and_gradients(reference, _trainable_by_name(reference), photos, training,
+                                                     projection if gradients else None)
+    np.testing.assert_allclose(ours, theirs, atol=2e-5, rtol=1e-5)
+    assert set(our_gradients) == set(their_gradients) and len(our_gradients) == len(layer.trainable_weights)
+    errors = [float(tf.norm(our_gradients[name] - expected) / tf.norm(expected))
+              for name, expected in their_gradients.items() if expected is not None]
+    assert all(error < GRADIENT_TOLERANCE[conv_forms.active()] for error in errors), errors
+    return max(errors, default=0.0)
 
 
 def test_residual_blocks_are_chained_not_all_fed_the_bottleneck():

@@ -23,9 +23,27 @@ def check_target_size(target_size):
     return height, width
 
 
+def _area_matrix(size_in, size_out):
+    """The ``size_out`` x ``size_in`` matrix of TensorFlow's area resize along one axis (it is separable)."""
+    eye = tf.eye(size_in)[tf.newaxis, :, tf.newaxis, :]
+    return tf.image.resize(eye, (size_out, 1), method="area")[0, :, 0, :]
+
+
+def _area_resize(images, size):
+    """``tf.image.resize(method="area")`` as two matrix products: the same values, and a gradient, which
+    TensorFlow's ResizeArea op has not (the feature resize of a resizer must pass gradients)."""
+    shape = tf.shape(images)
+    rows = tf.cast(_area_matrix(shape[1], size[0]), images.dtype)
+    columns = tf.cast(_area_matrix(shape[2], size[1]), images.dtype)
+    return tf.einsum("oh,bhwc,pw->bopc", rows, images, columns)
+
+
 def resize_images(images, size, interpolation="bilinear", antialias=False):
-    """Resize a batch of NHWC images to ``size`` (height, width), keeping the input dtype."""
+    """Resize a batch of NHWC images to ``size`` (height, width), keeping the input dtype. Every method passes
+    gradients (area, whose TensorFlow op has none, is computed as products with its resize matrices)."""
     check_interpolation(interpolation)
+    if interpolation == "area":
+        return _area_resize(images, size)
     resized = tf.image.resize(images, size, method=interpolation, antialias=antialias)
     return tf.cast(resized, images.dtype)
 

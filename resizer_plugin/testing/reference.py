@@ -1,8 +1,10 @@
 """The reference composition: the learnable resizer wired from stock Keras layers as in the public keras.io example.
 
-Kept in the testing kit as the oracle that ``resizer_plugin.layers.LearnableResizer`` is checked and timed against. Layer names
-match the attribute names of LearnableResizer so weights can be copied across one to one.
+Kept in the testing kit as the oracle that ``resizer_plugin.layers.LearnableResizer`` is checked and timed against.
+Layer names match the attribute names of LearnableResizer so weights can be copied across one to one.
 """
+import tensorflow as tf
+
 from resizer_plugin.compat import keras
 
 
@@ -10,18 +12,27 @@ def _conv(filters, kernel_size, use_bias, name):
     return keras.layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias, name=name)
 
 
+def _resize(target_size, interpolation, antialias, name):
+    """keras.io's ``Resizing`` for its bilinear default; other methods and antialiasing as ``tf.image.resize``
+    itself (not every Keras version's ``Resizing`` offers them). Area has no gradient this way."""
+    if interpolation == "bilinear" and not antialias:
+        return keras.layers.Resizing(*target_size, interpolation=interpolation, name=name)
+    return keras.layers.Lambda(lambda x: tf.image.resize(x, target_size, method=interpolation, antialias=antialias),
+                               name=name)
+
+
 def reference_resizer(target_size, filters=16, num_res_blocks=1, interpolation="bilinear", channels=3,
-                      chain_res_blocks=True):
+                      chain_res_blocks=True, antialias=False):
     """The resizer as a functional model of stock layers; ``chain_res_blocks=False`` is the old keras.io bug
     (every residual block fed the bottleneck) still found in the Ascend port."""
     inputs = keras.Input((None, None, channels))
-    naive = keras.layers.Resizing(*target_size, interpolation=interpolation, name="naive_resize")(inputs)
+    naive = _resize(target_size, interpolation, antialias, "naive_resize")(inputs)
     x = _conv(filters, 7, True, "conv_in")(inputs)
     x = keras.layers.LeakyReLU(0.2)(x)
     x = _conv(filters, 1, True, "conv_pointwise")(x)
     x = keras.layers.LeakyReLU(0.2)(x)
     x = keras.layers.BatchNormalization(name="bn_in")(x)
-    bottleneck = keras.layers.Resizing(*target_size, interpolation=interpolation, name="feature_resize")(x)
+    bottleneck = _resize(target_size, interpolation, antialias, "feature_resize")(x)
     x = bottleneck
     for i in range(num_res_blocks):
         block_input = x if chain_res_blocks else bottleneck
