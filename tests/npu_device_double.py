@@ -1,9 +1,16 @@
-"""A test double of Huawei's ``npu_device`` TF2 adapter: the documented attribute tree, recording what is set.
+"""A test double of Huawei's ``npu_device`` TF2 adapter, written from its source (Ascend/tensorflow,
+``tf_adapter_2.x/python/npu_device``): ``configs/option_base.py``, ``npu_device.py`` (``global_options``, ``open``,
+``global_npu_ctx``) and ``distribute/hccl.py``.
 
-Like the real adapter, options are ``OptionValue``s on config objects that refuse unknown names and values outside
-their allowed list. Unlike it, the double also refuses any option set after ``open()`` (the real one would
-silently ignore it), so tests catch options that would never take effect. Every call lands in ``events``.
+As there: options are ``OptionValue``s on configs that refuse unknown names ("... has no option ...") and values
+outside their optional list ("'x' not in optional list [...]"); ``open()`` refuses ``RANK_SIZE`` > 1 without
+``RANK_TABLE_FILE`` or ``RANK_ID``; ``shard_and_rebatch_dataset(dataset, global_bs)`` shards the (unbatched) dataset
+and returns it with the per-card batch size, refusing a batch that does not divide; the distributed optimizer
+wrapper patches ``apply_gradients`` to all-reduce the gradients first. Stricter than the adapter: an option set
+after ``open()`` raises (the adapter would ignore it silently), so tests catch options that never take effect.
+One process stands for a card: ``all_reduce`` of identical values is the values. Every call lands in ``events``.
 """
+import os
 import types
 
 import tensorflow as tf
@@ -16,12 +23,12 @@ PRECISION_MODES = ["force_fp32", "allow_fp32_to_fp16", "force_fp16", "must_keep_
 
 
 class OptionValue:
-    def __init__(self, default, allowed=None):
-        self.allowed, self.raw = allowed, default
+    def __init__(self, default, optional=None):
+        self.default, self.optional, self.raw = default, optional, default
 
     def set(self, value):
-        if self.allowed is not None and value not in self.allowed:
-            raise ValueError("'{}' not in optional list {}".format(value, self.allowed))
+        if isinstance(self.optional, (tuple, list)) and value not in self.optional:
+            raise ValueError("'" + str(value) + "' not in optional list " + str(self.optional))
         self.raw = value
 
 
@@ -29,13 +36,14 @@ class _Config:
     def __init__(self, device, prefix, **options):
         object.__setattr__(self, "_device", device)
         object.__setattr__(self, "_prefix", prefix)
-        object.__setattr__(self, "_names", list(options))
+        object.__setattr__(self, "_fixed_attrs", list(options))
         for name, value in options.items():
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
-        if name not in self._names:
-            raise ValueError("{} has no option {}, all options {}".format(type(self).__name__, name, self._names))
+        if name not in self._fixed_attrs:
+            raise ValueError(type(self).__name__ + " has no option " + name + ", all options " +
+                             str(self._fixed_attrs))
         if self._device.opened:
             raise RuntimeError("npu_device option {}{} set after npu_device.open()".format(self._prefix, name))
         getattr(self, name).set(value)
@@ -48,7 +56,7 @@ class NpuDumpConfig(_Config):
                          dump_path=OptionValue(None), dump_step=OptionValue(None),
                          dump_mode=OptionValue("output", ["input", "output", "all"]),
                          enable_dump_debug=OptionValue(False, [True, False]),
-                         dump_debug_mode=OptionValue(None, ["aicore_overflow", "atomic_overflow", "all"]))
+                         dump_debug_mode=OptionValue("all", ["aicore_overflow", "atomic_overflow", "all"]))
 
 
 class NpuProfilingConfig(_Config):
@@ -59,35 +67,89 @@ class NpuProfilingConfig(_Config):
 
 class NpuConfig(_Config):
     def __init__(self, device):
-        super().__init__(device, "", precision_mode=OptionValue("allow_fp32_to_fp16", PRECISION_MODES),
+        super().__init__(device, "", precision_mode=OptionValue(None, PRECISION_MODES),
                          modify_mixlist=OptionValue(None), fusion_switch_file=OptionValue(None),
-                         op_compiler_cache_mode=OptionValue("disable", ["enable", "disable", "force"]),
+                         op_compiler_cache_mode=OptionValue(None, ["enable", "disable", "force"]),
                          op_compiler_cache_dir=OptionValue(None), graph_memory_max_size=OptionValue(None),
                          variable_memory_max_size=OptionValue(None), auto_tune_mode=OptionValue(None),
-                         dump_config=NpuDumpConfig(device),
-                         profiling_config=NpuProfilingConfig(device))
+                         dump_config=NpuDumpConfig(device), profiling_config=NpuProfilingConfig(device))
 
 
-def make_npu_device(rank_size=1, rank_id=0):
-    """A fresh ``npu_device`` module double."""
-    module = types.ModuleType("npu_device")
-    module.events, module.opened = [], False
-    config = NpuConfig(module)
+class NpuDeviceHandle:
+    def __init__(self, module, device_id, workers_num, worker_id):
+        self.module, self.device_id, self.workers_num, self.worker_id = module, device_id, workers_num, worker_id
 
-    def global_options():
-        return config
+    def is_cluster_worker(self):
+        return self.workers_num > 1 and self.workers_num > self.worker_id >= 0
 
-    class _Device:
-        def as_default(self):
-            module.events.append(("as_default",))
-            return self
+    def as_default(self):
+        self.module.events.append(("as_default",))
+        self.module.context = self
+        return self
 
-    def open():  # noqa: A001 (the documented name)
+
+def _open(module):
+    def open(device_id=None):  # noqa: A001 (the adapter's name)
+        if device_id is None:
+            device_id = int(os.getenv("ASCEND_DEVICE_ID", "0"))
+        workers_num = int(os.getenv("RANK_SIZE", "1"))
+        if workers_num > 1:
+            if not os.getenv("RANK_TABLE_FILE"):
+                raise RuntimeError("You must specify a rank table file by set env RANK_TABLE_FILE in distribution "
+                                   "mode")
+            if not os.getenv("RANK_ID"):
+                raise RuntimeError("You must specify rank id by set env RANK_ID in distribution mode")
+        worker_id = int(os.getenv("RANK_ID")) if workers_num > 1 else 0
         module.opened = True
-        module.events.append(("open",))
-        return _Device()
+        module.events.append(("open", device_id, workers_num, worker_id))
+        return NpuDeviceHandle(module, device_id, workers_num, worker_id)
+    return open
 
+
+def _distribute(module):
+    def cluster_worker():
+        return module.context is not None and module.context.is_cluster_worker()
+
+    def shard_and_rebatch_dataset(dataset, global_bs):
+        module.events.append(("shard_and_rebatch_dataset", global_bs, len(dataset.element_spec[0].shape)))
+        if module.context is None or module.context.workers_num <= 1:
+            return dataset, global_bs
+        workers = module.context.workers_num
+        if global_bs % workers != 0:
+            raise ValueError("Batch size must be divisible by num npus: {}".format(workers))
+        return dataset.shard(workers, module.context.worker_id), int(global_bs / workers)
+
+    def all_reduce(values, reduction="mean", fusion=1, fusion_id=-1, group="hccl_world_group"):
+        if not cluster_worker():
+            return values
+        module.events.append(("all_reduce", reduction, len(values) if isinstance(values, (list, tuple)) else 1))
+        return values  # one process stands for every card: the mean of identical values is the values
+
+    def broadcast(values, root_rank=0, fusion=2, fusion_id=0, group="hccl_world_group"):
+        if cluster_worker():
+            module.events.append(("broadcast", len(values) if isinstance(values, (list, tuple)) else 1, root_rank))
+
+    def npu_distributed_keras_optimizer_wrapper(optimizer, reduce_reduction="mean", fusion=1, fusion_id=-1,
+                                                group="hccl_world_group"):
+        module.events.append(("npu_distributed_keras_optimizer_wrapper",))
+        optimizer = keras.optimizers.get(optimizer)
+        original = optimizer.apply_gradients
+
+        def apply_gradients(grads_and_vars, *args, **kwargs):
+            grads, variables = zip(*grads_and_vars)
+            return original(zip(all_reduce(list(grads), reduce_reduction), variables), *args, **kwargs)
+
+        optimizer.apply_gradients = apply_gradients
+        return optimizer
+
+    return types.SimpleNamespace(shard_and_rebatch_dataset=shard_and_rebatch_dataset, all_reduce=all_reduce,
+                                 broadcast=broadcast,
+                                 npu_distributed_keras_optimizer_wrapper=npu_distributed_keras_optimizer_wrapper)
+
+
+def _loss_scale_optimizer(module):
     def NpuLossScaleOptimizer(inner_optimizer, dynamic=True, initial_scale=None, dynamic_growth_steps=None):
+        """Subclasses tf.keras 2's LossScaleOptimizer in the adapter; Keras 3's here, where that is what exists."""
         module.events.append(("NpuLossScaleOptimizer", dynamic, initial_scale, dynamic_growth_steps))
         if IS_KERAS_3:
             kwargs = {k: v for k, v in (("initial_scale", initial_scale),
@@ -96,27 +158,20 @@ def make_npu_device(rank_size=1, rank_id=0):
         return keras.mixed_precision.LossScaleOptimizer(inner_optimizer, dynamic=dynamic,
                                                         initial_scale=initial_scale,
                                                         dynamic_growth_steps=dynamic_growth_steps)
+    return NpuLossScaleOptimizer
 
-    def shard_and_rebatch_dataset(dataset, global_batch_size):
-        module.events.append(("shard_and_rebatch_dataset", global_batch_size))
-        return dataset.unbatch().shard(rank_size, rank_id).batch(global_batch_size // rank_size, drop_remainder=True)
 
-    def npu_distributed_keras_optimizer_wrapper(optimizer):
-        module.events.append(("npu_distributed_keras_optimizer_wrapper",))
-        return optimizer
-
-    def broadcast(variables, root_rank=0):
-        module.events.append(("broadcast", len(variables), root_rank))
-
-    def all_reduce(values, reduction="mean"):
-        module.events.append(("all_reduce", reduction))
-        return values
-
-    module.global_options, module.open = global_options, open
-    module.train = types.SimpleNamespace(optimizer=types.SimpleNamespace(NpuLossScaleOptimizer=NpuLossScaleOptimizer))
-    module.distribute = types.SimpleNamespace(
-        shard_and_rebatch_dataset=shard_and_rebatch_dataset, broadcast=broadcast, all_reduce=all_reduce,
-        npu_distributed_keras_optimizer_wrapper=npu_distributed_keras_optimizer_wrapper)
+def make_npu_device():
+    """A fresh ``npu_device`` module double (its launch environment is read from os.environ, as the adapter's)."""
+    module = types.ModuleType("npu_device")
+    module.events, module.opened, module.context = [], False, None
+    config = NpuConfig(module)
+    module.global_options = lambda: config
+    module.global_npu_ctx = lambda: module.context
+    module.open = _open(module)
+    module.distribute = _distribute(module)
+    module.train = types.SimpleNamespace(
+        optimizer=types.SimpleNamespace(NpuLossScaleOptimizer=_loss_scale_optimizer(module)))
     module.tf = tf
     return module
 

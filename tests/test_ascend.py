@@ -157,7 +157,7 @@ def test_every_option_is_set_before_the_device_opens(npu, recipe_file, tmp_path,
            "--over_dump_path", str(tmp_path), "--profiling=True", "--profiling_dump_path", str(tmp_path),
            "--use_mixlist=True", "--mixlist_file", files[0], "--fusion_off_flag=True", "--fusion_off_file", files[1])
     kinds = [event[0] for event in npu.events]
-    assert kinds.index("open") == len(kinds) - 2 and kinds[-1] == "as_default"
+    assert kinds.index("open") == len(kinds) - 2 and kinds[-1] == "as_default" and npu.events[-2] == ("open", 0, 1, 0)
     assert kinds.count("set") == 12
 
 
@@ -263,7 +263,7 @@ def test_ascend_pipeline_has_static_shapes(npu, recipe_file):
 
     recipe, session = _start(recipe_file, "--precision_mode=allow_mix_precision", "--batch_size=3")
     info = recipe.dataset.describe(recipe.dataset_options)
-    train_ds, val_ds = recipe_pipelines(recipe, len(info.class_names), session)
+    train_ds, val_ds, _ = recipe_pipelines(recipe, len(info.class_names), session)
     assert tuple(train_ds.element_spec[0].shape) == (3, 32, 32, 3)
     assert tuple(val_ds.element_spec[0].shape) == (3, 32, 32, 3)
 
@@ -273,7 +273,7 @@ def test_static_false_feeds_the_last_partial_batch(npu, recipe_file):
 
     recipe, session = _start(recipe_file, "--static=False", "--batch_size=3")
     assert not session.static_shapes and "dynamic shapes" in session.description
-    train_ds, _ = recipe_pipelines(recipe, 4, session)
+    train_ds = recipe_pipelines(recipe, 4, session).train
     assert tuple(train_ds.element_spec[0].shape) == (None, 32, 32, 3)
 
 
@@ -294,21 +294,95 @@ def test_zoo_run_on_one_card_writes_to_the_device_folder(npu, recipe_file, tmp_p
     assert float(port_awk(log, "val_loss", 6)) == pytest.approx(metrics["train_loss"], abs=1e-4)
 
 
-def test_zoo_run_on_two_cards_shards_wraps_and_broadcasts(recipe_file, tmp_path, monkeypatch):
-    npu = make_npu_device(rank_size=2, rank_id=1)
-    monkeypatch.setitem(sys.modules, "npu_device", npu)
-    for name, value in (("RANK_SIZE", "2"), ("RANK_ID", "1"), ("ASCEND_DEVICE_ID", "5")):
-        monkeypatch.setenv(name, value)
+@pytest.fixture
+def two_cards(tmp_path, monkeypatch):
+    """The environment of card ``rank`` of a 2-card launch (device id 4 + rank), with a rank table."""
+    table = tmp_path / "rank_table_2p.json"
+    table.write_text('{"server_count": "1"}')
+
+    def card(rank):
+        for name, value in (("RANK_SIZE", "2"), ("RANK_ID", str(rank)), ("ASCEND_DEVICE_ID", str(4 + rank)),
+                            ("RANK_TABLE_FILE", str(table))):
+            monkeypatch.setenv(name, value)
+    return card
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_two_cards_shard_before_batching_all_reduce_and_broadcast(npu, recipe_file, tmp_path, two_cards, rank):
+    two_cards(rank)
     out = tmp_path / "output"
-    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision",
+    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--log_steps=1",
                                            "--output-dir", str(out)])
     assert result.exit_code == 0, result.stderr
-    kinds = [e[0] for e in npu.events]
-    assert "npu_distributed_keras_optimizer_wrapper" in kinds
-    assert ("shard_and_rebatch_dataset", 4) in npu.events and kinds.count("shard_and_rebatch_dataset") == 2
+    assert ("open", 4 + rank, 2, rank) in npu.events
+    shards = [e for e in npu.events if e[0] == "shard_and_rebatch_dataset"]
+    assert shards == [("shard_and_rebatch_dataset", 4, 3)] * 2  # global batch 4; (image, label) pairs, unbatched
+    assert ("npu_distributed_keras_optimizer_wrapper",) in npu.events
+    assert [e[:2] for e in npu.events if e[0] == "all_reduce"][:1] == [("all_reduce", "mean")]
     broadcast = [e for e in npu.events if e[0] == "broadcast"]
     assert len(broadcast) == 1 and broadcast[0][1] > 10 and broadcast[0][2] == 0
-    assert os.path.isfile(str(out / "5" / "metrics.json"))
+    run = out / str(4 + rank)
+    log = (run / "train_{}.log".format(4 + rank)).read_text()
+    assert "TimeHistory: " in log and os.path.isfile(str(run / "history.csv"))
+    chief_files = [os.path.isfile(str(run / "metrics.json")), os.path.isdir(str(run / "pictures")) and bool(
+        os.listdir(str(run / "pictures")))]
+    assert chief_files == [rank == 0, rank == 0]
+
+
+def test_each_card_batches_its_shard_with_the_per_card_batch(npu, recipe_file, two_cards):
+    from resizer_plugin.zoo.pipeline import recipe_pipelines
+
+    two_cards(1)
+    recipe, session = _start(recipe_file, "--precision_mode=allow_mix_precision", "--batch_size=4")
+    pipelines = recipe_pipelines(recipe, 4, session)
+    assert pipelines.batch_size == 2 and tuple(pipelines.train.element_spec[0].shape) == (2, 32, 32, 3)
+    labels = [int(label) for _, label in recipe.dataset.load(recipe.dataset_options, "train", None)]
+    shard = session.shard_dataset(recipe.dataset.load(recipe.dataset_options, "train", None), 4)[0]
+    assert [int(label) for _, label in shard] == labels[1::2]  # card 1 of 2: every second example from the 2nd
+
+
+def test_the_old_runtime_code_fails_on_the_real_sharding_contract(npu, two_cards):
+    """What runtimes/ascend did before: hand the batched dataset to shard_and_rebatch_dataset and feed fit what
+    came back. The adapter returns (dataset, per-card batch size), which fit refuses."""
+    from resizer_plugin.compat import keras
+
+    two_cards(1)
+    npu.open().as_default()
+    batched = tf.data.Dataset.from_tensor_slices((tf.zeros((8, 4)), tf.zeros((8,)))).batch(4)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError):
+        model.fit(npu.distribute.shard_and_rebatch_dataset(batched, 4), epochs=1, verbose=0)
+
+
+def test_a_missing_rank_table_is_one_line_and_status_2(npu, recipe_file, two_cards, monkeypatch):
+    two_cards(0)
+    monkeypatch.delenv("RANK_TABLE_FILE")
+    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision"])
+    assert result.exit_code == 2 and "RANK_SIZE=2 needs RANK_TABLE_FILE" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "open" not in [e[0] for e in npu.events]
+
+
+def test_a_global_batch_that_does_not_divide_by_the_cards_names_both(npu, recipe_file, two_cards):
+    two_cards(0)
+    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--batch_size=5"])
+    assert result.exit_code == 2
+    assert "data.batch_size: the global batch of 5 does not divide by the 2 processes" in result.stderr
+
+
+def test_the_double_refuses_what_npu_device_refuses(npu, monkeypatch):
+    config = npu.global_options()
+    with pytest.raises(ValueError, match="has no option precison_mode"):
+        config.precison_mode = "force_fp32"
+    with pytest.raises(ValueError, match="'fp16' not in optional list"):
+        config.precision_mode = "fp16"
+    monkeypatch.setenv("RANK_SIZE", "2")
+    with pytest.raises(RuntimeError, match="RANK_TABLE_FILE"):
+        npu.open()
+    monkeypatch.setenv("RANK_SIZE", "1")
+    npu.open()
+    with pytest.raises(RuntimeError, match="set after npu_device.open"):
+        config.precision_mode = "force_fp32"
 
 
 def test_bad_rank_variables_are_a_clear_error(npu, recipe_file, monkeypatch):

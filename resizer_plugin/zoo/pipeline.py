@@ -3,10 +3,12 @@
 Images stay uint8 until they reach the model: decoding, the bilinear resize to ``data.image_size``, shuffling
 (with the recipe's seed), batching and prefetching happen here, in parallel.
 """
+from typing import NamedTuple
+
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["make_pipeline", "picture_images", "recipe_pipelines"]
+__all__ = ["Pipelines", "make_pipeline", "picture_images", "recipe_pipelines"]
 
 
 def _to_uint8_image(image, size, antialias):
@@ -33,22 +35,31 @@ def make_pipeline(dataset, image_size, batch_size, num_classes, training, seed, 
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+class Pipelines(NamedTuple):
+    """The datasets this process trains and validates on, and the batch size it batches them with."""
+    train: object
+    val: object
+    batch_size: int
+
+
 def _recipe_pipeline(recipe, num_classes, session, training):
     data, train = recipe.data, recipe.train
     split = recipe.dataset_options["train_split" if training else "val_split"]
     raw = recipe.dataset.load(recipe.dataset_options, split, recipe.seed if training else None)
-    dataset = make_pipeline(raw, data.image_size, data.batch_size, num_classes, training, recipe.seed,
+    raw, batch_size = session.shard_dataset(raw, data.batch_size)
+    dataset = make_pipeline(raw, data.image_size, batch_size, num_classes, training, recipe.seed,
                             data.shuffle_buffer, data.drop_remainder or session.static_shapes, train.loss.one_hot,
                             data.antialias)
     if (train.steps_per_epoch if training else train.validation_steps) is not None:
         dataset = dataset.repeat()
-    return session.distribute_dataset(dataset, data.batch_size)
+    return dataset, batch_size
 
 
 def recipe_pipelines(recipe, num_classes, session):
-    """(training, validation) datasets of the recipe, as its runtime ``session`` wants them fed."""
-    return (_recipe_pipeline(recipe, num_classes, session, True),
-            _recipe_pipeline(recipe, num_classes, session, False))
+    """The recipe's training and validation datasets, as its runtime ``session`` wants them fed."""
+    train, batch_size = _recipe_pipeline(recipe, num_classes, session, True)
+    val, _ = _recipe_pipeline(recipe, num_classes, session, False)
+    return Pipelines(train, val, batch_size)
 
 
 def picture_images(recipe, num_classes, count, scan=512):

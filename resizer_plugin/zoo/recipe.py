@@ -176,6 +176,15 @@ def _runtime(source, runtime_section, extra):
     return runtime, options
 
 
+def _check_batch_splits(source, config, runtime, runtime_options):
+    processes = runtime.processes(runtime_options)
+    batch_size = config["data"]["batch_size"]
+    if batch_size % processes:
+        raise RecipeError(source, "data.batch_size", "the global batch of {} does not divide by the {} processes of "
+                                                     "the {} runtime (one per device); make it a multiple of {}".format(
+                                                         batch_size, processes, runtime.name, processes))
+
+
 def _check_label_smoothing(source, loss):
     if loss["label_smoothing"] and loss["type"] != "categorical_crossentropy":
         raise RecipeError(source, "train.loss.label_smoothing", "needs type: categorical_crossentropy (got {})".format(
@@ -193,6 +202,7 @@ def validate(source, raw):
     family, model, backbone_options = _backbone(source, config["model"]["backbone"])
     runtime, runtime_options = _runtime(source, config["runtime"], extras["runtime"])
     config["runtime"].update(runtime_options, device=runtime.name)
+    _check_batch_splits(source, config, runtime, runtime_options)
     _check_label_smoothing(source, config["train"]["loss"])
     if config["output"]["dir"] is None:
         config["output"]["dir"] = os.path.join("runs", config["name"])

@@ -64,13 +64,14 @@ def _callbacks(recipe, trainable, run_dir, timer):
             keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0)]
 
 
-def _fit(recipe, trainable, datasets, run_dir):
-    """Train the remaining epochs; the throughput timer, for its rates."""
+def _fit(recipe, trainable, pipelines, run_dir):
+    """Train the remaining epochs; the throughput timer (this process's examples), for its rates."""
     train = recipe.train
-    timer = TimeHistory(recipe.data.batch_size, train.log_steps)
+    timer = TimeHistory(pipelines.batch_size, train.log_steps)
     if trainable.state.epochs_done < train.epochs:
         trainable.built.model.fit(
-            datasets[0], validation_data=datasets[1], epochs=train.epochs, initial_epoch=trainable.state.epochs_done,
+            pipelines.train, validation_data=pipelines.val, epochs=train.epochs,
+            initial_epoch=trainable.state.epochs_done,
             steps_per_epoch=train.steps_per_epoch, validation_steps=train.validation_steps,
             callbacks=_callbacks(recipe, trainable, run_dir, timer), shuffle=False,
             verbose=1 if sys.stdout.isatty() else 0)  # EpochLog writes the epoch lines
@@ -91,25 +92,35 @@ def _skipped_inputs(recipe, info):
     return skipped.counts()
 
 
+def _log_model(model, info):
+    parameters = count_parameters(model)
+    log.info("model: %s parameters (%s trainable); classes: %s", format(parameters[0], ","),
+             format(parameters[1], ","), ", ".join(info.class_names))
+    return parameters
+
+
+def _draw_after(recipe, trainable, sample, run_dir, history):
+    _draw_stages(recipe, trainable.built, sample, run_dir, "after")
+    pictures.training_curves(history, run_dir.picture("training_curves.png"), title=recipe.name)
+
+
 def _train_in_scope(recipe, session, run_dir, resume):
-    """Everything that builds or runs the model: returns metrics.json's content."""
+    """Everything that builds or runs the model: returns metrics.json's content. Only the chief draws."""
     info = recipe.dataset.describe(recipe.dataset_options)
-    num_classes = len(info.class_names)
-    datasets = recipe_pipelines(recipe, num_classes, session)
+    num_classes, chief = len(info.class_names), session.is_chief()
+    pipelines = recipe_pipelines(recipe, num_classes, session)
     skipped = _skipped_inputs(recipe, info)
     trainable = _compiled_model(recipe, num_classes, session, run_dir)
     _resume(trainable, recipe, resume, run_dir)
     session.prepare_model(trainable.built.model)
-    parameters, trainable_parameters = count_parameters(trainable.built.model)
-    log.info("model: %s parameters (%s trainable); classes: %s", format(parameters, ","),
-             format(trainable_parameters, ","), ", ".join(info.class_names))
-    sample = picture_images(recipe, num_classes, recipe.output.picture_images)
-    if trainable.state.epochs_done == 0 or not os.path.isfile(run_dir.picture("resizer_before.png")):
+    parameters, trainable_parameters = _log_model(trainable.built.model, info)
+    sample = picture_images(recipe, num_classes, recipe.output.picture_images) if chief else None
+    if chief and (trainable.state.epochs_done == 0 or not os.path.isfile(run_dir.picture("resizer_before.png"))):
         _draw_stages(recipe, trainable.built, sample, run_dir, "before")
-    timer = _fit(recipe, trainable, datasets, run_dir)
+    timer = _fit(recipe, trainable, pipelines, run_dir)
     history = read_history(run_dir.history)
-    _draw_stages(recipe, trainable.built, sample, run_dir, "after")
-    pictures.training_curves(history, run_dir.picture("training_curves.png"), title=recipe.name)
+    if chief:
+        _draw_after(recipe, trainable, sample, run_dir, history)
     return run_metrics(history, recipe=recipe.name, batch_size=recipe.data.batch_size,
                        examples_per_second=timer.examples_per_second(),
                        parameters=parameters, trainable_parameters=trainable_parameters,
@@ -135,7 +146,8 @@ def train(recipe, session, run_dir, resume=False):
     log.info("runtime: %s", session.description)
     with session.computation_scope():
         metrics = _train_in_scope(recipe, session, run_dir, resume)
-    write_metrics(run_dir.metrics, metrics)
-    log.info("done: val_accuracy %s after %d epochs; outputs in %s", metrics["val_accuracy"], metrics["epochs"],
-             run_dir.root)
+    if session.is_chief():
+        write_metrics(run_dir.metrics, metrics)
+    log.info("done: val_accuracy %s after %d epochs; outputs in %s%s", metrics["val_accuracy"], metrics["epochs"],
+             run_dir.root, "" if session.is_chief() else " (the chief process writes pictures and metrics.json)")
     return metrics

@@ -28,6 +28,9 @@ class AscendRuntime(Runtime):
     def launch_flags(self):
         return PORT_FLAGS
 
+    def processes(self, options):
+        return cluster()[0]
+
     def flag_overrides(self, values):
         return super().flag_overrides(port_flag_values(values))
 

@@ -52,9 +52,16 @@ class RuntimeSession:
         """The optimizer to compile with (a runtime may add loss scaling or cross-device reduction)."""
         return optimizer
 
-    def distribute_dataset(self, dataset, global_batch_size: int):
-        """The batched dataset as this runtime wants it fed (a runtime may shard it across devices)."""
-        return dataset
+    def shard_dataset(self, dataset, global_batch_size: int):
+        """``(dataset, batch_size)``: the part of the unbatched ``(image, label)`` dataset this process reads, and
+        the batch size it batches it with (a runtime with one process per device shards the data and splits the
+        global batch; tf.distribute strategies split batches themselves)."""
+        return dataset, global_batch_size
+
+    def is_chief(self) -> bool:
+        """Whether this process writes the run's shared outputs (pictures, metrics.json); every process keeps
+        its own log, history and checkpoints."""
+        return True
 
     def prepare_model(self, model):
         """Called once the model is built and restored (a runtime may broadcast its variables)."""
@@ -81,6 +88,10 @@ class Runtime(Configurable):
         """The runtime that actually runs when a recipe names this one: itself, unless it stands for another
         that it picks among those installed here. ``find(name)`` returns the installed runtime ``name``, or None."""
         return self
+
+    def processes(self, options) -> int:
+        """How many processes of one launch share ``data.batch_size`` (one per device); it must divide it."""
+        return 1
 
     def launch_flags(self) -> Sequence[LaunchFlag]:
         """The flags this runtime adds to the ``zoo-run`` command line."""
