@@ -1,5 +1,7 @@
 """Deliberately broken stages: each breaks exactly one part of the stage contract, to prove a check can fail."""
+import numpy as np
 import tensorflow as tf
+from tensorflow.python.ops import control_flow_util
 
 from resizer_plugin.compat import keras
 from resizer_plugin.layers import Resize
@@ -110,6 +112,47 @@ class NumpyInside(Scale):
 
 not_xla_compatible = _scale_stage("not_xla_compatible", NumpyInside)
 
+@keras.utils.register_keras_serializable(package=_PKG)
+class DifferentUnderXla(Scale):
+    """Compiles with XLA, but computes something else there (a stage that leans on an op XLA lowers differently)."""
+
+    def call(self, inputs, training=None):
+        x = super().call(inputs)
+        return x + 1.0 if control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()) else x
+
+
+differs_under_xla = _scale_stage("differs_under_xla", DifferentUnderXla)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class UnsavedOffset(Scale):
+    """Adds a random offset drawn when built and kept outside its weights and config: a loaded copy draws anew."""
+
+    def build(self, input_shape):
+        self.offset = float(np.random.uniform(0.1, 1.0))
+        super().build(input_shape)
+
+    def call(self, inputs, training=None):
+        return super().call(inputs) + tf.cast(self.offset, self.compute_dtype)
+
+
+loses_state_on_save = _scale_stage("loses_state_on_save", UnsavedOffset)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class Float16Weight(keras.layers.Layer):
+    """Keeps its trainable gain in the compute dtype: float16 variables under a mixed policy."""
+
+    def build(self, input_shape):
+        self.gain = self.add_weight(name="gain", shape=(), initializer="ones", dtype=self.compute_dtype)
+        super().build(input_shape)
+
+    def call(self, inputs, training=None):
+        return tf.cast(inputs, self.compute_dtype) * tf.cast(self.gain, self.compute_dtype)
+
+
+float16_variables = Stage("float16_variables", lambda o, spec: (Float16Weight(), spec), options={}, trainable=True)
+
 # Its option accepts anything, so a wrongly typed value slips through.
 accepts_anything = _scale_stage("accepts_anything", options={"scale": Option(lambda v: v, 2.0)})
 
@@ -138,11 +181,13 @@ BROKEN = {
     "check_builds_from_defaults": [(fails_to_build, "does not build")],
     "check_output_spec": [(wrong_output_spec, "declared output")],
     "check_config_round_trip": [(forgets_config, "from_config")],
-    "check_keras_save_load": [(not_serializable, "save/load")],
+    "check_keras_save_load": [(not_serializable, "save/load"), (loses_state_on_save, "after save and load")],
     "check_gradients": [(dead_weight, "zero or missing gradient"), (undeclared_weights, "trainable=False")],
     "check_deterministic_inference": [(batch_dependent, "differ")],
-    "check_mixed_precision": [(ignores_mixed_precision, "the output is float32")],
-    "check_tf_function_and_xla": [(not_xla_compatible, "jit_compile=True")],
+    "check_mixed_precision": [(ignores_mixed_precision, "the output is float32"),
+                              (float16_variables, "these variables are not float32")],
+    "check_tf_function_and_xla": [(not_xla_compatible, "fails inside tf.function(jit_compile=True)"),
+                                  (differs_under_xla, "tf.function(jit_compile=True) vs eager: outputs differ")],
     "check_rejects_bad_config": [(accepts_anything, "accepted the bad option"),
                                  (ignores_unknown_keys, "no_such_option_zz")],
     "check_fit_step_in_front_of_backbone": [(produces_nan, "nan")],

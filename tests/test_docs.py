@@ -88,3 +88,12 @@ def test_tables_are_whole(page):
             assert number < len(lines) and re.match(r"^\|(\s*:?-+:?\s*\|)+$", lines[number]), (page, number, line)
             columns = cells
         assert cells == columns, (page, number, line)
+
+
+def test_the_keras_2_pass_is_described_as_it_runs():
+    from .test_compatibility import KERAS_2_SKIPS, KERAS_2_TESTS
+
+    section = DOCS["runtimes.md"].split("## Keras 2")[1]
+    for path in KERAS_2_TESTS:
+        assert os.path.basename(path) in section, path
+    assert "Exactly {} tests skip".format(KERAS_2_SKIPS) in section

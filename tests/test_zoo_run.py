@@ -1,5 +1,6 @@
 """zoo-run end to end: the quickstart, the reference recipe on a 4.0.0 fixture, resume after SIGKILL, bad data."""
 import json
+import math
 import os
 import signal
 import subprocess
@@ -32,7 +33,7 @@ def test_quickstart_trains_and_writes_everything(tmp_path):
     out = tmp_path / "q1"
     _zoo_run(os.path.join(RECIPES, "quickstart.yaml"), "--output-dir", out)
     metrics = _metrics(out)
-    assert metrics["epochs"] == 5 and metrics["val_accuracy"] >= 0.8, metrics  # 4 classes: chance is 0.25
+    assert metrics["epochs"] == 5 and metrics["val_accuracy"] >= 0.97, metrics  # the README's 0.97-1.0; chance 0.25
     assert metrics["parameters"] > 12163 and metrics["examples_per_second"] > 0
     assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-5")
     assert tf.train.latest_checkpoint(str(out / "checkpoints" / "best"))
@@ -45,7 +46,7 @@ def test_quickstart_trains_and_writes_everything(tmp_path):
 
 def test_reference_recipe_dry_run_counts_7051717_parameters(tfds_dir):
     result = _zoo_run(os.path.join(RECIPES, "densenet_cats_dogs.yaml"), "--data-dir", tfds_dir, "--dry-run")
-    assert "parameters  7,051,717" in result.output
+    assert "\nparameters  7,051,717 (6,967,941 trainable)\n" in result.output
     assert "classes     cat, dog" in result.output and "learnable_resizer  -> 150x150x3" in result.output
 
 
@@ -53,7 +54,8 @@ def test_dry_run_without_data_prints_the_plan_and_exits_2(tmp_path):
     result = CliRunner().invoke(main, [os.path.join(RECIPES, "densenet_cats_dogs.yaml"), "--dry-run",
                                        "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert "parameters  7,051,717" in result.output and "data.data_dir: no prepared TFDS dataset" in result.stderr
+    assert "\nparameters  7,051,717 (6,967,941 trainable)\n" in result.output
+    assert "data.data_dir: no prepared TFDS dataset" in result.stderr
 
 
 @pytest.mark.slow
@@ -64,7 +66,9 @@ def test_reference_recipe_trains_offline_on_the_4_0_0_fixture(tfds_dir, tmp_path
              "--set", "data.batch_size=4", "--set", "data.shuffle_buffer=16")
     metrics = _metrics(out)
     assert metrics["parameters"] == 7051717 and metrics["epochs"] == 1 and metrics["classes"] == ["cat", "dog"]
-    assert metrics["val_accuracy"] is not None
+    history = (out / "history.csv").read_text().splitlines()
+    row = dict(zip(history[0].split(","), history[1].split(",")))
+    assert 0.0 <= metrics["val_accuracy"] <= 1.0 and float(row["val_accuracy"]) == pytest.approx(metrics["val_accuracy"])
 
 
 @pytest.mark.parametrize("recipe", ["densenet_cats_dogs_bilinear.yaml", "resnet50_cats_dogs.yaml",
@@ -100,6 +104,7 @@ def _wait_for(path, text, process, timeout=240):
 
 
 @pytest.mark.slow
+@pytest.mark.keras2
 def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
     recipe, out = _small_recipe(tmp_path), tmp_path / "run"
     command = [sys.executable, "-m", "resizer_plugin.zoo.cli", str(recipe), "--output-dir", str(out)]
@@ -176,7 +181,7 @@ def test_mixed_precision_and_xla_runtime_options_train(tmp_path):
     try:
         assert "cpu (1 replica(s), mixed_bfloat16, default strategy, XLA" in result.stderr
         metrics = _metrics(out)
-        assert metrics["epochs"] == 1 and metrics["train_loss"] is not None
+        assert metrics["epochs"] == 1 and math.isfinite(metrics["train_loss"]) and metrics["train_loss"] > 0
     finally:
         from resizer_plugin.compat import keras
 
