@@ -71,11 +71,16 @@ def test_reference_recipe_trains_offline_on_the_4_0_0_fixture(tfds_dir, tmp_path
     assert 0.0 <= metrics["val_accuracy"] <= 1.0 and float(row["val_accuracy"]) == pytest.approx(metrics["val_accuracy"])
 
 
-@pytest.mark.parametrize("recipe", ["densenet_cats_dogs_bilinear.yaml", "resnet50_cats_dogs.yaml",
-                                    "mobilenetv2_cats_dogs.yaml"])
-def test_bundled_recipes_validate_and_build(recipe, tfds_dir):
+@pytest.mark.parametrize("recipe, line", [
+    # DenseNet-121 with its 2-class head alone (no resizer: the A/B baseline)
+    ("densenet_cats_dogs_bilinear.yaml", "parameters  7,039,554 (6,955,906 trainable)"),
+    # ResNet-50 without top 23,587,712 + resizer 12,163 + head 2048 * 2 + 2
+    ("resnet50_cats_dogs.yaml", "parameters  23,603,973 (23,550,725 trainable)"),
+    # MobileNetV2 without top 2,257,984 + resizer 12,163 + head 1280 * 2 + 2
+    ("mobilenetv2_cats_dogs.yaml", "parameters  2,272,709 (2,238,469 trainable)")])
+def test_bundled_recipes_validate_and_build(recipe, line, tfds_dir):
     result = _zoo_run(os.path.join(RECIPES, recipe), "--data-dir", tfds_dir, "--dry-run")
-    assert "parameters  " in result.output
+    assert line in result.output.splitlines()
 
 
 def _small_recipe(tmp_path, **data):
@@ -128,6 +133,45 @@ def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
     assert [row.split(",")[0] for row in history[1:]] == ["0", "1", "2"]
     assert _metrics(out)["epochs"] == 3
     assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-3")
+
+
+#: run as ``python -c DRIVER recipe args...``: zoo-run, killed (SIGKILL) inside the write of checkpoint 2, after its
+#: data files went to disk (torn here) and before the pointer to it was replaced
+TORN_CHECKPOINT_DRIVER = """
+import os, signal, sys
+from tensorflow.python.checkpoint import checkpoint_management
+real_update = checkpoint_management.update_checkpoint_state_internal
+
+def torn_update(save_dir, model_checkpoint_path, *args, **kwargs):
+    if model_checkpoint_path.endswith("ckpt-2") and not save_dir.rstrip("/").endswith("best"):
+        for name in os.listdir(save_dir):
+            if name.startswith("ckpt-2.data"):
+                with open(os.path.join(save_dir, name), "r+b") as handle:
+                    handle.truncate(16)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_update(save_dir, model_checkpoint_path, *args, **kwargs)
+
+checkpoint_management.update_checkpoint_state_internal = torn_update
+from resizer_plugin.zoo.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+def test_a_kill_inside_a_checkpoint_write_keeps_the_previous_one_and_the_history_in_step(tmp_path):
+    recipe, out = _small_recipe(tmp_path), tmp_path / "run"
+    args = [str(recipe), "--output-dir", str(out), "--set", "train.steps_per_epoch=3"]
+    killed = subprocess.run([sys.executable, "-c", TORN_CHECKPOINT_DRIVER] + args, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-1")
+    assert len((out / "history.csv").read_text().splitlines()) == 1 + 2  # epoch 2's row, not its checkpoint
+    result = subprocess.run([sys.executable, "-m", "resizer_plugin.zoo.cli", "--resume"] + args,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "1 of 3 epochs done (optimizer step 3)" in result.stderr
+    history = (out / "history.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in history[1:]] == ["0", "1", "2"]
+    assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-3") and _metrics(out)["epochs"] == 3
 
 
 def test_resume_of_a_finished_run_trains_nothing_more(tmp_path):

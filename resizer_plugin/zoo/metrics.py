@@ -4,7 +4,7 @@ import json
 import math
 import os
 
-__all__ = ["read_history", "run_metrics", "write_metrics"]
+__all__ = ["read_history", "run_metrics", "trim_history", "write_metrics"]
 
 
 def read_history(path):
@@ -13,6 +13,19 @@ def read_history(path):
         return []
     with open(path, newline="") as handle:
         return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
+
+
+def trim_history(path, epochs):
+    """Keep the first ``epochs`` rows of history.csv (those the checkpoint being resumed holds): a row written
+    just before the process died, for an epoch whose checkpoint was not, goes; the epoch runs again."""
+    if not os.path.isfile(path):
+        return
+    with open(path, newline="") as handle:
+        lines = handle.readlines()
+    if len(lines) > epochs + 1:
+        with open(path + ".tmp", "w", newline="") as handle:
+            handle.writelines(lines[:epochs + 1])
+        os.replace(path + ".tmp", path)
 
 
 def run_metrics(history, **figures):

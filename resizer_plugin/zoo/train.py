@@ -12,7 +12,7 @@ from ..compat import keras
 from . import pictures
 from .callbacks import EpochCheckpoint, EpochLog, TimeHistory
 from .checkpoints import Checkpoints, TrainingState
-from .metrics import read_history, run_metrics, write_metrics
+from .metrics import read_history, run_metrics, trim_history, write_metrics
 from .model import build_model, count_parameters, synchronize_batch_norm
 from .optimization import build_optimizer, build_optimizer_variables, loss_and_metrics
 from .pipeline import picture_images, recipe_pipelines
@@ -48,6 +48,7 @@ def _resume(trainable, recipe, resume, run_dir):
     if not resume:
         return
     latest = trainable.checkpoints.restore_latest()
+    trim_history(run_dir.history, trainable.state.epochs_done)
     if latest:
         log.info("resumed from %s: %d of %d epochs done (optimizer step %d)", latest,
                  trainable.state.epochs_done, recipe.train.epochs,
@@ -58,9 +59,10 @@ def _resume(trainable, recipe, resume, run_dir):
 
 def _callbacks(recipe, trainable, run_dir, timer):
     resumed = trainable.state.epochs_done > 0
+    # the history row before the checkpoint: a kill between the two leaves a row that resuming trims and redoes
     return [timer, EpochLog(recipe.train.epochs, recipe.train.metrics),
-            EpochCheckpoint(trainable.checkpoints, trainable.state.seconds),
             keras.callbacks.CSVLogger(run_dir.history, append=resumed),
+            EpochCheckpoint(trainable.checkpoints, trainable.state.seconds),
             keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0)]
 
 
