@@ -1,5 +1,6 @@
 """The Ascend runtime against a faithful double of npu_device: every port flag reaches its attribute, in order."""
 import json
+import math
 import os
 import sys
 
@@ -292,6 +293,16 @@ def test_zoo_run_on_one_card_writes_to_the_device_folder(npu, recipe_file, tmp_p
     assert float(port_awk(log, "TimeHistory", 4)) > 0
     assert float(port_awk(log, "val_loss", 9)) == pytest.approx(metrics["train_accuracy"], abs=1e-4)
     assert float(port_awk(log, "val_loss", 6)) == pytest.approx(metrics["train_loss"], abs=1e-4)
+
+
+def test_zoo_run_trains_through_the_npu_loss_scale_optimizer(npu, recipe_file, tmp_path):
+    """Compiled, built (its slots created before restoring) and trained as Keras 2 or 3 has it."""
+    out = tmp_path / "output"
+    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--set",
+                                           "runtime.loss_scaling=auto", "--output-dir", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert ("NpuLossScaleOptimizer", True, None, None) in npu.events
+    assert math.isfinite(json.loads((out / "0" / "metrics.json").read_text())["train_loss"])
 
 
 @pytest.fixture
