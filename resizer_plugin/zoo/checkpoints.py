@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from .logs import log
 
-__all__ = ["Checkpoints", "TrainingState"]
+__all__ = ["CheckpointError", "Checkpoints", "TrainingState", "find_checkpoint", "restore_model"]
 
 #: completed checkpoints kept besides the best one
 KEEP = 3
@@ -32,15 +32,22 @@ class TrainingState:
         return float(self.elapsed.numpy())
 
 
+def _weights_checkpoint(model):
+    """Every variable of the model, by its place in ``model.variables``. TensorFlow's object graph does not reach
+    variables of layers Keras 3 keeps in plain lists (the resizer's residual blocks): without this list their
+    BatchNorm statistics were never saved."""
+    return tf.train.Checkpoint(variables=list(model.variables))
+
+
 class Checkpoints:
     """The run's checkpoints: ``ckpt-<epoch>`` (the last :data:`KEEP`) and ``best/`` (the model only)."""
 
     def __init__(self, run_dir, model, state: TrainingState):
         self.state = state
-        checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, epoch=state.epoch,
-                                         best=state.best, elapsed=state.elapsed)
+        checkpoint = tf.train.Checkpoint(variables=list(model.variables), model=model, optimizer=model.optimizer,
+                                         epoch=state.epoch, best=state.best, elapsed=state.elapsed)
         self.manager = tf.train.CheckpointManager(checkpoint, run_dir.checkpoints, max_to_keep=KEEP)
-        self.best_manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), run_dir.best_checkpoints,
+        self.best_manager = tf.train.CheckpointManager(_weights_checkpoint(model), run_dir.best_checkpoints,
                                                        max_to_keep=1)
 
     def restore_latest(self):
@@ -60,3 +67,36 @@ class Checkpoints:
             log.info("epoch %d: best val_accuracy %.4f, saved %s", epoch, val_accuracy,
                      self.best_manager.latest_checkpoint)
         log.info("epoch %d: saved %s", epoch, self.manager.save(checkpoint_number=epoch))
+
+
+class CheckpointError(ValueError):
+    """The checkpoint asked for is not in the run directory; the message lists those that are."""
+
+
+def _numbered(folder):
+    """{epoch: checkpoint prefix} of the ckpt-<epoch> checkpoints in ``folder``."""
+    state = tf.train.get_checkpoint_state(folder)
+    paths = list(state.all_model_checkpoint_paths) if state else []
+    return {int(path.rsplit("-", 1)[1]): path for path in paths}
+
+
+def find_checkpoint(run_dir, which="best"):
+    """The checkpoint prefix of ``which``: ``best`` (best validation accuracy), ``last``, or an epoch number."""
+    numbered = _numbered(run_dir.checkpoints)
+    kept = ", ".join(["best"] * bool(_numbered(run_dir.best_checkpoints)) + ["last"] * bool(numbered)
+                     + [str(n) for n in sorted(numbered)]) or "none"
+    if which == "best":
+        found = tf.train.latest_checkpoint(run_dir.best_checkpoints)
+    elif which == "last":
+        found = tf.train.latest_checkpoint(run_dir.checkpoints)
+    else:
+        found = numbered.get(int(which)) if str(which).isdigit() else None
+    if not found:
+        raise CheckpointError("{}: no checkpoint {!r} (kept: {})".format(run_dir.checkpoints, which, kept))
+    return found
+
+
+def restore_model(model, path):
+    """Restore the model's weights (only) from a checkpoint of the run; every model variable must be found."""
+    _weights_checkpoint(model).restore(path).expect_partial().assert_existing_objects_matched()
+
