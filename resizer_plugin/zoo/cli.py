@@ -1,7 +1,9 @@
-"""zoo-run: recipe YAML -> data pipeline -> stages + backbone -> training -> checkpoints, logs, metrics, pictures.
+"""The ``zoo`` command (``train``, ``eval``, ``list``) and ``zoo-run`` (= ``zoo train``): recipe YAML -> data
+pipeline -> stages + backbone -> training -> checkpoints, logs, metrics, pictures; then a run measured again.
 
-Bad input (recipe, overrides, data, output directory) exits with status 2 and one paragraph naming the file,
-the key and the value; a failure during training exits 1 and says where the log and the last checkpoint are.
+Bad input (recipe, overrides, data, output directory, run directory) exits with status 2 and one paragraph naming
+the file, the key and the value; a failure during training exits 1 and says where the log and the last checkpoint
+are.
 """
 import os
 import sys
@@ -9,7 +11,7 @@ import traceback
 
 import click
 
-__all__ = ["main"]
+__all__ = ["main", "zoo"]
 
 USAGE_ERROR = 2
 
@@ -228,6 +230,91 @@ def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, list_
         _dry_run(parsed)
     else:
         _train(parsed, resume)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def zoo():
+    """Train a model a recipe describes, then measure it: zoo COMMAND --help for each."""
+    _configure_tensorflow()
+    from .logs import setup_console
+
+    setup_console()
+
+
+zoo.add_command(main, name="train")
+
+
+@zoo.command("list")
+def list_command():
+    """List the installed stages, backbones, runtimes and datasets, their options and origins."""
+    _list_plugins()
+
+
+def _open_run(run_dir, checkpoint, data_dir):
+    from .checkpoints import CheckpointError
+    from .contract import DataError, OptionError
+    from .finished_run import RunError, open_run
+    from .recipe import RecipeError
+    from .registry import PluginError
+
+    try:
+        return open_run(run_dir, checkpoint, data_dir)
+    except (RunError, RecipeError, CheckpointError, PluginError, OptionError) as error:
+        _fail(str(error))
+    except DataError as error:
+        _fail("{}: data.{}: {}".format(run_dir, error.key, error) if error.key else str(error))
+
+
+def _print_report(report):
+    click.echo("run         {} (checkpoint {}), split {!r}, {} examples".format(
+        report["run"], report["checkpoint"], report["split"], report["examples"]))
+    click.echo("loss        {:.4f}\naccuracy    {:.4f}".format(report["loss"], report["accuracy"]))
+    if "top_5_accuracy" in report:
+        click.echo("top-5       {:.4f}".format(report["top_5_accuracy"]))
+    click.echo("{:<20} {:>9} {:>9} {:>9} {:>8}".format("class", "precision", "recall", "f1", "support"))
+    for name, row in report["per_class"].items():
+        click.echo("{:<20} {:>9.4f} {:>9.4f} {:>9.4f} {:>8}".format(name, row["precision"], row["recall"], row["f1"],
+                                                                   row["support"]))
+
+
+def _save_report(run, report, json_file):
+    import json
+
+    from . import pictures
+
+    paths = [run.run_dir.root + "/eval.json"] + ([json_file] if json_file else [])
+    for path in paths:
+        with open(path, "w") as handle:
+            json.dump(report, handle, indent=2)
+    picture = pictures.confusion_matrix(report["confusion_matrix"], report["classes"],
+                                        run.run_dir.picture("confusion_matrix.png"),
+                                        title="{} on {}".format(report["checkpoint"].rsplit("/", 2)[-2:], report["split"]))
+    click.echo("wrote {} and {}".format(", ".join(paths), picture))
+
+
+@zoo.command("eval")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--checkpoint", default="best", show_default=True, help="best, last, or an epoch number")
+@click.option("--split", help="split to evaluate, TensorFlow Datasets' slicing syntax (default: the run's val_split)")
+@click.option("--data-dir", help="where the dataset lies now, if not where it lay for training")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="also write the report here")
+def eval_command(run_dir, checkpoint, split, data_dir, json_file):
+    """Measure the model of RUN_DIR (a folder zoo-run wrote) on a split: loss, accuracy, per-class precision,
+    recall and F1, confusion matrix (eval.json and pictures/confusion_matrix.png in RUN_DIR)."""
+    from .contract import DataError, SplitError, split as split_option
+    from .evaluate import evaluate
+
+    try:
+        split = split_option()(split) if split is not None else None
+    except (SplitError, TypeError) as error:
+        _fail("--split {!r}: {}".format(split, error))
+    run = _open_run(run_dir, checkpoint, data_dir)
+    try:
+        report = evaluate(run, split)
+    except (SplitError, DataError) as error:
+        _fail("{}: {}".format(run_dir, error))
+    _print_report(report)
+    _save_report(run, report, json_file)
 
 
 if __name__ == "__main__":

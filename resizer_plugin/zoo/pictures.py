@@ -1,7 +1,7 @@
 """Pictures of a run: input images next to their bilinear resize and the stages' output, and training curves."""
 import numpy as np
 
-__all__ = ["resizer_comparison", "stages_comparison", "training_curves"]
+__all__ = ["confusion_matrix", "resizer_comparison", "stages_comparison", "training_curves"]
 
 
 def _show(axis, image, title=None):
@@ -78,3 +78,24 @@ def training_curves(history, path, title=None, dpi=80):
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
     return _save(plt, figure, path, title, dpi)
+
+
+def confusion_matrix(matrix, class_names, path, title=None, dpi=80):
+    """Save the confusion matrix (rows: true class, columns: predicted), each cell with its count."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    size = max(3.5, 0.6 * len(class_names) + 2)
+    figure, axis = plt.subplots(figsize=(size, size))
+    axis.imshow(matrix, cmap="Blues")
+    ticks = range(len(class_names))
+    axis.set_xticks(ticks)
+    axis.set_xticklabels(class_names, rotation=45, ha="right", fontsize=8)
+    axis.set_yticks(ticks)
+    axis.set_yticklabels(class_names, fontsize=8)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    for (row, column), value in np.ndenumerate(matrix):
+        axis.text(column, row, str(value), ha="center", va="center", fontsize=8,
+                  color="white" if value > matrix.max() / 2 else "black")
+    return _save(plt, figure, path, title, dpi)
+

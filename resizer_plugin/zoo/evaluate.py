@@ -1,0 +1,60 @@
+"""``zoo eval``: a run's model on a split, measured as training measured it, plus what training did not report:
+top-5 accuracy (more than 5 classes), per-class precision, recall and F1, and the confusion matrix."""
+import numpy as np
+import tensorflow as tf
+
+from .optimization import loss_and_metrics
+from .pipeline import make_pipeline
+
+__all__ = ["classification_report", "evaluate"]
+
+
+def _predictions(run, split):
+    """(probabilities [N, K], labels [N], summed loss) over the whole split, in its fixed order."""
+    recipe, data = run.recipe, run.recipe.data
+    one_hot = recipe.train.loss.one_hot
+    raw = recipe.dataset.load(recipe.dataset_options, split, None)
+    batches = make_pipeline(raw, data.image_size, data.batch_size, len(run.class_names), False, None,
+                            one_hot=one_hot, antialias=data.antialias)
+    loss_fn, _ = loss_and_metrics(recipe.train)
+    probabilities, labels, loss = [], [], 0.0
+    for images, targets in batches:
+        batch = tf.cast(run.model.model(images, training=False), tf.float32)
+        loss += float(loss_fn(targets, batch)) * int(batch.shape[0])
+        probabilities.append(batch.numpy())
+        labels.append(np.argmax(targets.numpy(), axis=1) if one_hot else targets.numpy())
+    return np.concatenate(probabilities), np.concatenate(labels).astype(int), loss
+
+
+def classification_report(probabilities, labels, class_names):
+    """Accuracy, top-5 accuracy (more than 5 classes), per-class precision/recall/F1/support, confusion matrix
+    (rows: true class, columns: predicted)."""
+    count = len(class_names)
+    predicted = np.argmax(probabilities, axis=1)
+    matrix = np.zeros((count, count), dtype=int)
+    np.add.at(matrix, (labels, predicted), 1)
+    per_class = {}
+    for k, name in enumerate(class_names):
+        hits, guessed, actual = matrix[k, k], matrix[:, k].sum(), matrix[k, :].sum()
+        precision = hits / guessed if guessed else 0.0
+        recall = hits / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[name] = {"precision": float(precision), "recall": float(recall), "f1": float(f1),
+                           "support": int(actual)}
+    report = {"accuracy": float(np.mean(predicted == labels)), "per_class": per_class,
+              "confusion_matrix": matrix.tolist()}
+    if count > 5:
+        top5 = np.argsort(-probabilities, axis=1)[:, :5]
+        report["top_5_accuracy"] = float(np.mean(np.any(top5 == labels[:, None], axis=1)))
+    return report
+
+
+def evaluate(run, split=None):
+    """eval.json's content for the opened ``run`` (finished_run.FinishedRun) on ``split`` (default: its
+    validation split)."""
+    split = split or run.recipe.dataset_options["val_split"]
+    with run.session.computation_scope():
+        probabilities, labels, loss = _predictions(run, split)
+    report = classification_report(probabilities, labels, run.class_names)
+    return dict({"run": run.run_dir.root, "checkpoint": run.checkpoint, "split": split, "examples": len(labels),
+                 "loss": loss / len(labels), "classes": run.class_names}, **report)

@@ -1,0 +1,113 @@
+"""zoo eval: a finished run measured again, agreeing with what training measured; the report's arithmetic; errors."""
+import json
+import os
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from resizer_plugin.zoo.cli import zoo
+from resizer_plugin.zoo.evaluate import classification_report
+
+SMALL = {"name": "small-eval", "seed": 3,
+         "data": {"source": "photo_crops", "image_size": [48, 48], "batch_size": 8, "train_examples": 16,
+                  "val_examples": 6},
+         "model": {"stages": [{"type": "rescale"},
+                              {"type": "learnable_resizer", "target_size": [24, 24], "filters": 4,
+                               "num_res_blocks": 2}],
+                   "backbone": {"type": "small_cnn", "filters": 8, "blocks": 2}},
+         "train": {"epochs": 3, "batch_norm_momentum": 0.5, "optimizer": {"type": "adam", "learning_rate": 0.003},
+                   "log_steps": 4},
+         "runtime": {"device": "cpu"}}
+
+
+def _zoo(*args):
+    return CliRunner().invoke(zoo, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A 3-epoch run of 4 classes (two chained residual blocks: their BatchNorm statistics must come back)."""
+    folder = tmp_path_factory.mktemp("eval")
+    recipe = folder / "small.yaml"
+    recipe.write_text(yaml.safe_dump(SMALL))
+    result = _zoo("train", recipe, "--output-dir", folder / "run")
+    assert result.exit_code == 0, result.output
+    return folder / "run"
+
+
+def _history(run_dir):
+    lines = (run_dir / "history.csv").read_text().splitlines()
+    return [dict(zip(lines[0].split(","), map(float, line.split(",")))) for line in lines[1:]]
+
+
+@pytest.mark.slow
+def test_the_best_checkpoint_on_the_validation_split_reproduces_training(run_dir):
+    result = _zoo("eval", run_dir)
+    assert result.exit_code == 0, result.output
+    report = json.loads((run_dir / "eval.json").read_text())
+    best = max(_history(run_dir), key=lambda row: row["val_accuracy"])
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert report["accuracy"] == pytest.approx(metrics["best_val_accuracy"], abs=1e-6)
+    assert report["loss"] == pytest.approx(best["val_loss"], rel=1e-4)
+    assert report["split"] == "val" and report["examples"] == 24 and report["checkpoint"].endswith("best/ckpt-{}".format(
+        int(best["epoch"]) + 1))
+    assert sum(row["support"] for row in report["per_class"].values()) == 24
+    assert np.sum(report["confusion_matrix"]) == 24 and "top_5_accuracy" not in report  # 4 classes
+    assert (run_dir / "pictures" / "confusion_matrix.png").stat().st_size > 5000
+    assert "accuracy    {:.4f}".format(report["accuracy"]) in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("checkpoint, epoch", [("last", 3), ("2", 2)])
+def test_any_kept_checkpoint_reproduces_its_epoch(run_dir, tmp_path, checkpoint, epoch):
+    out = tmp_path / "report.json"
+    result = _zoo("eval", run_dir, "--checkpoint", checkpoint, "--json", out)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    row = _history(run_dir)[epoch - 1]
+    assert report["accuracy"] == pytest.approx(row["val_accuracy"], abs=1e-6)
+    assert report["loss"] == pytest.approx(row["val_loss"], rel=1e-4)
+
+
+@pytest.mark.slow
+def test_another_split(run_dir):
+    result = _zoo("eval", run_dir, "--split", "train")
+    assert result.exit_code == 0, result.output
+    assert json.loads((run_dir / "eval.json").read_text())["examples"] == 64
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, phrase", [
+    (["--checkpoint", "9"], "no checkpoint '9' (kept: best, last, 1, 2, 3)"),
+    (["--split", "train[:140%]"], "--split 'train[:140%]': percent bounds"),
+    (["--split", "test"], "split 'test' names 'test'; this dataset has: train, val"),
+])
+def test_bad_requests_are_one_line_and_status_2(run_dir, args, phrase):
+    result = _zoo("eval", run_dir, *args)
+    assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output
+
+
+def test_a_folder_without_a_run_is_refused(tmp_path):
+    result = _zoo("eval", tmp_path)
+    assert result.exit_code == 2 and "is not a run directory: it has no recipe.yaml" in result.output
+
+
+def test_classification_report_by_hand():
+    """6 examples of 3 classes; class 0: 2 right, class 1: 1 right 1 taken for 2, class 2: 1 right 1 taken for 0."""
+    probabilities = np.eye(3)[[0, 0, 1, 2, 2, 0]]
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    report = classification_report(probabilities, labels, ["a", "b", "c"])
+    assert report["accuracy"] == pytest.approx(4 / 6)
+    assert report["confusion_matrix"] == [[2, 0, 0], [0, 1, 1], [1, 0, 1]]
+    assert report["per_class"]["a"] == {"precision": pytest.approx(2 / 3), "recall": 1.0, "f1": pytest.approx(0.8),
+                                        "support": 2}
+    assert report["per_class"]["b"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}
+    assert report["per_class"]["c"]["precision"] == 0.5 and report["per_class"]["c"]["recall"] == 0.5
+
+
+def test_top_5_accuracy_above_5_classes():
+    probabilities = np.tile(np.arange(7, dtype=float)[::-1] / 21, (2, 1))  # class 0 most likely, 6 least
+    report = classification_report(probabilities, np.array([4, 5]), list("abcdefg"))
+    assert report["accuracy"] == 0.0 and report["top_5_accuracy"] == 0.5
