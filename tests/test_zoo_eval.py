@@ -43,6 +43,7 @@ def _history(run_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.keras2
 def test_the_best_checkpoint_on_the_validation_split_reproduces_training(run_dir):
     result = _zoo("eval", run_dir)
     assert result.exit_code == 0, result.output
