@@ -288,7 +288,8 @@ def _save_report(run, report, json_file):
             json.dump(report, handle, indent=2)
     picture = pictures.confusion_matrix(report["confusion_matrix"], report["classes"],
                                         run.run_dir.picture("confusion_matrix.png"),
-                                        title="{} on {}".format(report["checkpoint"].rsplit("/", 2)[-2:], report["split"]))
+                                        title="{} on {}".format("/".join(report["checkpoint"].rsplit("/", 2)[-2:]),
+                                                                report["split"]))
     click.echo("wrote {} and {}".format(", ".join(paths), picture))
 
 

@@ -2,7 +2,7 @@
 sections, so the run reads ``recipe.train.loss.type`` rather than nested dictionary lookups."""
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from .contract import Option, boolean, choice, integer, number, optional, path, size2d, text
+from .contract import Option, boolean, choice, integer, mapping, number, optional, path, size2d, text
 
 __all__ = ["SCHEMA", "OPEN_SECTIONS", "Data", "Head", "Loss", "Optimizer", "Output", "Train", "host_keys",
            "schema_reference", "section"]
@@ -15,12 +15,6 @@ METRICS = ("accuracy", "top_5_accuracy")
 def _list(value):
     if not isinstance(value, list):
         raise TypeError("must be a list")
-    return value
-
-
-def _mapping(value):
-    if not isinstance(value, dict):
-        raise TypeError("must be a mapping")
     return value
 
 
@@ -43,7 +37,7 @@ SCHEMA = {
     },
     "model": {
         "stages": Option(_list, [], "preprocessing stages in order, each {type: NAME, options...}"),
-        "backbone": Option(_mapping, help="{type: family/Model, options...} from zoo.backbones"),
+        "backbone": Option(mapping(), help="{type: family/Model, options...} from zoo.backbones"),
         "head": {
             "pooling": Option(choice(("avg", "max")), "avg", "global pooling of the feature map"),
             "dropout": Option(number(min=0, max=0.99), 0.0, "dropout before the classifier"),
