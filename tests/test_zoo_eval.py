@@ -1,4 +1,5 @@
-"""zoo eval: a finished run measured again, agreeing with what training measured; the report's arithmetic; errors."""
+"""zoo eval and predict: a finished run measured again, agreeing with what training measured; the report's
+arithmetic; files classified as the pipeline feeds them; errors."""
 import json
 import os
 
@@ -112,3 +113,79 @@ def test_top_5_accuracy_above_5_classes():
     probabilities = np.tile(np.arange(7, dtype=float)[::-1] / 21, (2, 1))  # class 0 most likely, 6 least
     report = classification_report(probabilities, np.array([4, 5]), list("abcdefg"))
     assert report["accuracy"] == 0.0 and report["top_5_accuracy"] == 0.5
+
+
+def _write_validation_crops(run_dir, folder):
+    """The run's validation crops as lossless PNG files named <index>_<label>.png."""
+    from PIL import Image
+
+    from resizer_plugin.zoo.recipe import load_recipe
+
+    recipe = load_recipe(str(run_dir / "recipe.yaml"))
+    raw = recipe.dataset.load(recipe.dataset_options, "val", None)
+    for index, (image, label) in enumerate(raw):
+        Image.fromarray(image.numpy()).save(str(folder / "{:03d}_{}.png".format(index, int(label))))
+    return recipe
+
+
+@pytest.mark.slow
+def test_predict_classifies_files_as_the_pipeline_feeds_the_model(run_dir, tmp_path):
+    """The validation crops as files: predict's top-1 agrees with eval's accuracy on the same images."""
+    folder = tmp_path / "crops"
+    folder.mkdir()
+    recipe = _write_validation_crops(run_dir, folder)
+    out = tmp_path / "predictions.json"
+    result = _zoo("predict", run_dir, folder, "--json", out, "--top-k", "2")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["predictions"]
+    classes = recipe.dataset.describe(recipe.dataset_options).class_names
+    right = [classes[int(os.path.basename(r["file"])[4:-4])] == r["top"][0]["class"] for r in rows]
+    assert len(rows) == 24 and all(len(r["top"]) == 2 and r["top"][0]["probability"] >= r["top"][1]["probability"]
+                                   for r in rows)
+    evaluation = _zoo("eval", run_dir, "--json", tmp_path / "eval.json")
+    assert np.mean(right) == pytest.approx(json.loads((tmp_path / "eval.json").read_text())["accuracy"])
+    assert evaluation.exit_code == 0
+    expected = _pipeline_probabilities(run_dir)
+    for row in rows:
+        index, top = int(os.path.basename(row["file"])[:3]), row["top"][0]
+        assert top["probability"] == pytest.approx(expected[index][classes.index(top["class"])], abs=1e-5)
+
+
+def _pipeline_probabilities(run_dir):
+    """The model's probabilities for the validation split, fed by the training pipeline itself."""
+    import tensorflow as tf
+
+    from resizer_plugin.zoo.finished_run import open_run
+    from resizer_plugin.zoo.pipeline import make_pipeline
+
+    run = open_run(str(run_dir))
+    data = run.recipe.data
+    raw = run.recipe.dataset.load(run.recipe.dataset_options, "val", None)
+    batches = make_pipeline(raw, data.image_size, 8, len(run.class_names), False, None, one_hot=False)
+    return np.concatenate([tf.cast(run.model.model(images, training=False), tf.float32).numpy()
+                           for images, _ in batches])
+
+
+@pytest.mark.slow
+def test_predict_skips_what_is_not_an_image_and_says_so(run_dir, pet_images, tmp_path):
+    from PIL import Image
+    from skimage import data
+
+    Image.fromarray(data.rocket()).save(str(tmp_path / "rocket.webp"))
+    picture = tmp_path / "sheet.png"
+    result = _zoo("predict", run_dir, pet_images, tmp_path / "rocket.webp", "--picture", picture, "--json",
+                  tmp_path / "p.json")
+    assert result.exit_code == 1
+    report = json.loads((tmp_path / "p.json").read_text())
+    assert len(report["predictions"]) == 16 + 3 + 1  # photos, gray/RGBA/GIF, the WebP
+    assert sorted(s["reason"] for s in report["skipped"]) == ["corrupt or truncated", "empty", "not an image"]
+    assert "skipped {}: empty".format(os.path.join(pet_images, "Dog", "zero.jpg")) in result.output
+    assert "zoo: error: 3 of 23 files skipped" in result.output and picture.stat().st_size > 20000
+
+
+@pytest.mark.slow
+def test_predict_with_nothing_to_classify_is_status_2(run_dir, tmp_path):
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    assert _zoo("predict", run_dir, tmp_path / "notes.jpg").exit_code == 2
+    result = _zoo("predict", run_dir, tmp_path / "no_such.jpg")
+    assert result.exit_code == 2 and "no such file or folder: " in result.output

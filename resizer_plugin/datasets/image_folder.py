@@ -5,14 +5,11 @@ from typing import List, NamedTuple
 
 import numpy as np
 
+from ..images import image_problem
 from ..zoo.contract import (DataError, DatasetInfo, DatasetSource, Option, SkippedInputs, integer, path,
                             slice_split, split_options)
 
 __all__ = ["image_folder"]
-
-_MAGIC = ((b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF87a", "gif"), (b"GIF89a", "gif"),
-          (b"BM", "bmp"))
-
 
 class _Scan(NamedTuple):
     paths: List[str]
@@ -31,26 +28,6 @@ def _classes(folder):
     return names
 
 
-def _problem(file_path):
-    """Why the file cannot be used, or None."""
-    import tensorflow as tf
-
-    try:
-        with open(file_path, "rb") as handle:
-            head = handle.read(16)
-    except OSError as error:
-        return "unreadable ({})".format(error.strerror)
-    if not head:
-        return "empty"
-    if not any(head.startswith(magic) for magic, _ in _MAGIC):
-        return "not an image"
-    try:
-        tf.io.decode_image(tf.io.read_file(file_path), channels=3, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.OpError):
-        return "corrupt or truncated"
-    return None
-
-
 def _candidates(folder, class_names):
     """(path, label) of every file under the class sub-folders, in a fixed order."""
     found = []
@@ -63,7 +40,7 @@ def _candidates(folder, class_names):
 def _scan_folder(folder):
     candidates = _candidates(folder, _classes(folder))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        problems = list(pool.map(lambda c: _problem(c[0]), candidates))
+        problems = list(pool.map(lambda c: image_problem(c[0]), candidates))
     skipped = {}
     for (file_path, _), problem in zip(candidates, problems):
         if problem:
@@ -114,4 +91,4 @@ image_folder = DatasetSource(
     options=dict({"data_dir": Option(path(), help="folder with one sub-folder of images per class"),
                   "split_seed": Option(integer(), 0, "seed of the fixed order the splits slice")},
                  **split_options("train[:80%]", "train[80%:]")),
-    description="JPEG/PNG/GIF/BMP files, one sub-folder per class; unreadable files are skipped and counted")
+    description="JPEG/PNG/GIF/BMP/WebP files, one sub-folder per class; unreadable files are skipped and counted")

@@ -1,7 +1,7 @@
 """Pictures of a run: input images next to their bilinear resize and the stages' output, and training curves."""
 import numpy as np
 
-__all__ = ["confusion_matrix", "resizer_comparison", "stages_comparison", "training_curves"]
+__all__ = ["confusion_matrix", "contact_sheet", "resizer_comparison", "stages_comparison", "training_curves"]
 
 
 def _show(axis, image, title=None):
@@ -98,4 +98,18 @@ def confusion_matrix(matrix, class_names, path, title=None, dpi=80):
         axis.text(column, row, str(value), ha="center", va="center", fontsize=8,
                   color="white" if value > matrix.max() / 2 else "black")
     return _save(plt, figure, path, title, dpi)
+
+
+def contact_sheet(images, captions, path, columns=4, dpi=80):
+    """Save uint8 images in a grid, each with its caption (e.g. the predicted classes) under it."""
+    plt = _pyplot()
+    rows = max(1, -(-len(images) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.9 * rows), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        if index < len(images):
+            _show(axis, np.asarray(images[index], dtype=np.float32) / 255.0)
+            axis.set_xlabel(captions[index], fontsize=7)
+        else:
+            axis.axis("off")
+    return _save(plt, figure, path, None, dpi)
 

@@ -8,10 +8,12 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["Pipelines", "make_pipeline", "picture_images", "recipe_pipelines"]
+__all__ = ["Pipelines", "make_pipeline", "picture_images", "recipe_pipelines", "to_uint8_image"]
 
 
-def _to_uint8_image(image, size, antialias):
+def to_uint8_image(image, size, antialias=False):
+    """An encoded image (any format TensorFlow decodes) or an image array -> uint8 ``size`` x 3, as the pipeline
+    feeds the model: decoded to RGB, resized bilinearly (antialiased if asked), rounded."""
     if image.dtype == tf.string:
         image = tf.io.decode_image(image, channels=3, expand_animations=False)
     image = tf.image.resize(image, size, method="bilinear", antialias=antialias)
@@ -26,7 +28,7 @@ def make_pipeline(dataset, image_size, batch_size, num_classes, training, seed, 
     ``seed``), decoded and resized (bilinear) in parallel, batched, prefetched. Labels one-hot (float32) or int."""
     if training:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(lambda image, label: (_to_uint8_image(image, image_size, antialias), label),
+    dataset = dataset.map(lambda image, label: (to_uint8_image(image, image_size, antialias), label),
                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training or seed is not None)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     if one_hot:
