@@ -18,7 +18,7 @@ USAGE_ERROR = 2
 
 def _fail(message, code=USAGE_ERROR):
     context = click.get_current_context(silent=True)
-    name = context.find_root().info_name if context is not None and context.find_root().info_name else "zoo-run"
+    name = context.find_root().command.name if context is not None else "zoo-run"
     click.echo("{}: error: {}".format(name, message), err=True)
     sys.exit(code)
 
@@ -201,7 +201,7 @@ def _report_crash(error, run_log, out):
         type(error).__name__, error, where, out), 1)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("zoo-run", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("recipe", required=False, type=click.Path(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="override a recipe value (YAML-typed), e.g. --set train.epochs=1; repeatable")
@@ -234,7 +234,7 @@ def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, list_
         _train(parsed, resume)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("zoo", context_settings={"help_option_names": ["-h", "--help"]})
 def zoo():
     """Train a model a recipe describes, then measure it: zoo COMMAND --help for each."""
     _configure_tensorflow()
