@@ -46,13 +46,18 @@ def _list_plugins():
                 click.echo("      {} -> {}: {}".format(flag.flag, flag.key or "(switch)", flag.help))
 
 
+def _data_problem(error):
+    """A DataError as one line, with the recipe key at fault when it has one."""
+    return "data.{}: {}".format(error.key, error) if error.key else str(error)
+
+
 def _describe_data(recipe):
     from .contract import DataError
 
     try:
         return recipe.dataset.describe(recipe.dataset_options), None
     except DataError as error:
-        return None, "data.{}: {}".format(error.key, error) if error.key else str(error)
+        return None, _data_problem(error)
 
 
 def _print_data_and_stages(recipe, info):
@@ -264,7 +269,7 @@ def _open_run(run_dir, checkpoint, data_dir):
     except (RunError, RecipeError, CheckpointError, PluginError, OptionError) as error:
         _fail(str(error))
     except DataError as error:
-        _fail("{}: data.{}: {}".format(run_dir, error.key, error) if error.key else str(error))
+        _fail("{}: {}".format(run_dir, _data_problem(error)))
 
 
 def _print_report(report):

@@ -4,19 +4,16 @@ import numpy as np
 import tensorflow as tf
 
 from .optimization import loss_and_metrics
-from .pipeline import make_pipeline
+from .pipeline import split_batches
 
 __all__ = ["classification_report", "evaluate"]
 
 
 def _predictions(run, split):
     """(probabilities [N, K], labels [N], summed loss) over the whole split, in its fixed order."""
-    recipe, data = run.recipe, run.recipe.data
-    one_hot = recipe.train.loss.one_hot
-    raw = recipe.dataset.load(recipe.dataset_options, split, None)
-    batches = make_pipeline(raw, data.image_size, data.batch_size, len(run.class_names), False, None,
-                            one_hot=one_hot, antialias=data.antialias)
-    loss_fn, _ = loss_and_metrics(recipe.train)
+    one_hot = run.recipe.train.loss.one_hot
+    batches = split_batches(run.recipe, split, len(run.class_names), one_hot=one_hot)
+    loss_fn, _ = loss_and_metrics(run.recipe.train)
     probabilities, labels, loss = [], [], 0.0
     for images, targets in batches:
         batch = tf.cast(run.model.model(images, training=False), tf.float32)

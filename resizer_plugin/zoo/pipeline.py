@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["Pipelines", "make_pipeline", "picture_images", "recipe_pipelines", "to_uint8_image"]
+__all__ = ["Pipelines", "make_pipeline", "picture_images", "recipe_pipelines", "split_batches", "to_uint8_image"]
 
 
 def to_uint8_image(image, size, antialias=False):
@@ -64,13 +64,19 @@ def recipe_pipelines(recipe, num_classes, session):
     return Pipelines(train, val, batch_size)
 
 
+def split_batches(recipe, split, num_classes, batch_size=None, one_hot=False, take=None):
+    """A split of the recipe's data in its fixed order, batched for measuring or drawing (not training)."""
+    data = recipe.data
+    raw = recipe.dataset.load(recipe.dataset_options, split, None)
+    raw = raw.take(take) if take else raw
+    return make_pipeline(raw, data.image_size, batch_size or data.batch_size, num_classes, False, None,
+                         one_hot=one_hot, antialias=data.antialias)
+
+
 def picture_images(recipe, num_classes, count, scan=512):
     """``count`` uint8 validation images, one class after another (round robin) among the first ``scan``."""
-    data = recipe.data
-    raw = recipe.dataset.load(recipe.dataset_options, recipe.dataset_options["val_split"], None).take(scan)
     by_class = {}
-    for images, labels in make_pipeline(raw, data.image_size, 64, num_classes, False, None, one_hot=False,
-                                        antialias=data.antialias):
+    for images, labels in split_batches(recipe, recipe.dataset_options["val_split"], num_classes, 64, take=scan):
         for image, label in zip(images.numpy(), labels.numpy()):
             by_class.setdefault(int(label), []).append(image)
     queues = [by_class[k] for k in sorted(by_class)]
