@@ -6,8 +6,8 @@ from typing import List, NamedTuple
 import numpy as np
 
 from ..images import image_problem
-from ..zoo.contract import (DataError, DatasetInfo, DatasetSource, Option, SkippedInputs, integer, path,
-                            slice_split, split_options)
+from ..zoo.contract import (NOTHING_SKIPPED, DataError, DatasetInfo, DatasetSource, Option, SkippedInputs, integer,
+                            path, slice_split, split_options)
 
 __all__ = ["image_folder"]
 
@@ -83,7 +83,7 @@ def _load(options, split, seed):
 
 def _skipped(options):
     scan = _SCANS.get(options["data_dir"])
-    return scan.skipped if scan else SkippedInputs({}, 0)
+    return scan.skipped if scan else NOTHING_SKIPPED
 
 
 image_folder = DatasetSource(

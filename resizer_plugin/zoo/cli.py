@@ -1,5 +1,5 @@
-"""The ``zoo`` command (``train``, ``eval``, ``list``) and ``zoo-run`` (= ``zoo train``): recipe YAML -> data
-pipeline -> stages + backbone -> training -> checkpoints, logs, metrics, pictures; then a run measured again.
+"""The ``zoo`` command (``train``, ``eval``, ``predict``, ``list``) and ``zoo-run`` (= ``zoo train``): recipe YAML ->
+data pipeline -> stages + backbone -> training -> checkpoints, logs, metrics, pictures; then a run measured again.
 
 Bad input (recipe, overrides, data, output directory, run directory) exits with status 2 and one paragraph naming
 the file, the key and the value; a failure during training exits 1 and says where the log and the last checkpoint
@@ -289,7 +289,7 @@ def _save_report(run, report, json_file):
 
     from . import pictures
 
-    paths = [run.run_dir.root + "/eval.json"] + ([json_file] if json_file else [])
+    paths = [os.path.join(run.run_dir.root, "eval.json")] + ([json_file] if json_file else [])
     for path in paths:
         with open(path, "w") as handle:
             json.dump(report, handle, indent=2)

@@ -11,14 +11,14 @@ A third-party stage is a :class:`Stage` object exposed through an entry point::
 :class:`ImageSpec`, and returns ``(keras_layer, output_spec)``.
 """
 from .backbone import BackboneFamily
-from .dataset import (DataError, DatasetInfo, DatasetSource, SkippedInputs, SplitError, slice_split, split,
-                      split_options)
+from .dataset import (NOTHING_SKIPPED, DataError, DatasetInfo, DatasetSource, SkippedInputs, SplitError, slice_split,
+                      split, split_options)
 from .options import (Configurable, Option, OptionError, boolean, choice, integer, mapping, number, optional, path,
                       size2d, text)
 from .runtime import LaunchFlag, Runtime, RuntimeSession
 from .stage import ImageSpec, Stage, StageConfigError
 
-__all__ = ["BackboneFamily", "Configurable", "DataError", "DatasetInfo", "DatasetSource", "ImageSpec", "LaunchFlag",
-           "Option", "OptionError", "Runtime", "RuntimeSession", "SkippedInputs", "SplitError", "Stage",
-           "StageConfigError", "boolean", "choice", "integer", "mapping", "number", "optional", "path", "size2d",
-           "slice_split", "split", "split_options", "text"]
+__all__ = ["NOTHING_SKIPPED", "BackboneFamily", "Configurable", "DataError", "DatasetInfo", "DatasetSource",
+           "ImageSpec", "LaunchFlag", "Option", "OptionError", "Runtime", "RuntimeSession", "SkippedInputs",
+           "SplitError", "Stage", "StageConfigError", "boolean", "choice", "integer", "mapping", "number", "optional",
+           "path", "size2d", "slice_split", "split", "split_options", "text"]

@@ -4,8 +4,8 @@ from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .options import Configurable, Option, text
 
-__all__ = ["DataError", "DatasetInfo", "DatasetSource", "SkippedInputs", "SplitError", "slice_split", "split",
-           "split_options"]
+__all__ = ["DataError", "DatasetInfo", "DatasetSource", "NOTHING_SKIPPED", "SkippedInputs", "SplitError", "slice_split",
+           "split", "split_options"]
 
 
 class DataError(RuntimeError):
@@ -43,6 +43,7 @@ class SkippedInputs(NamedTuple):
             where, sum(self.counts().values()), self.examined, reasons, first)
 
 
+#: the report of a source that skipped nothing
 NOTHING_SKIPPED = SkippedInputs({}, 0)
 
 
