@@ -19,20 +19,38 @@ def _pyplot():
     return plt
 
 
-def _save(plt, figure, path, title, dpi):
+def _save(plt, figure, path, title, dpi, bottom=0.0):
     if title:
         figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, bottom, 1, 1))
     figure.savefig(path, dpi=dpi)
     plt.close(figure)
     return path
 
 
+def _stretched(image):
+    """``image`` mapped from its own min..max to 0..1, so that its structure shows whatever its range."""
+    low, high = float(image.min()), float(image.max())
+    return (image - low) / (high - low) if high > low else np.zeros_like(image)
+
+
+def _signed(residual):
+    """A signed image around gray: 0 -> 0.5, its largest |value| -> 0 or 1."""
+    scale = float(np.abs(residual).max())
+    return 0.5 + residual / (2.0 * scale) if scale > 0 else np.full_like(residual, 0.5)
+
+
+RESIZER_CAPTION = ("output: each image stretched from its own min..max to black..white (the resizer's output is "
+                   "not bound to [0, 1]);\nresidual: output minus the bilinear resize, gray = 0, scaled to each "
+                   "image's largest |difference|")
+
+
 def resizer_comparison(images, resizer, path, target_size, title=None, label="learnable resizer", dpi=80):
-    """Save a grid: one row per image (float, [0, 1], NHWC), columns input | bilinear | ``resizer(images)``.
+    """Save a grid: one row per image (float, [0, 1], NHWC), columns input | bilinear | ``resizer(images)``,
+    stretched for display | the residual ``resizer(images)`` minus bilinear (what the resizer learned).
 
     ``resizer`` is any callable mapping the batch to resized images (a LearnableResizer layer, or a model's
-    stages); its output is shown clipped to [0, 1], as the paper shows it.
+    stages). A caption under the grid says how the last two columns are scaled.
     """
     import tensorflow as tf
 
@@ -41,14 +59,16 @@ def resizer_comparison(images, resizer, path, target_size, title=None, label="le
     bilinear = tf.image.resize(images, target_size, method="bilinear").numpy()
     learned = np.asarray(tf.cast(resizer(images, training=False), tf.float32))
     rows = len(images)
-    figure, axes = plt.subplots(rows, 3, figsize=(6.6, 2.3 * rows + (0.3 if title else 0)), squeeze=False)
+    figure, axes = plt.subplots(rows, 4, figsize=(8.8, 2.3 * rows + 0.5 + (0.3 if title else 0)), squeeze=False)
     height, width = images.shape[1:3]
     columns = ("input {}x{}".format(height, width), "bilinear {}x{}".format(*target_size),
-               "{} {}x{}".format(label, *target_size))
+               "{} {}x{}".format(label, *target_size), "residual (output - bilinear)")
     for row in range(rows):
-        for col, picture in enumerate((images[row], bilinear[row], learned[row])):
+        shown = (images[row], bilinear[row], _stretched(learned[row]), _signed(learned[row] - bilinear[row]))
+        for col, picture in enumerate(shown):
             _show(axes[row][col], picture, columns[col] if row == 0 else None)
-    return _save(plt, figure, path, title, dpi)
+    figure.text(0.5, 0.005, RESIZER_CAPTION, ha="center", va="bottom", fontsize=7)
+    return _save(plt, figure, path, title, dpi, bottom=0.5 / (2.3 * rows + 0.8))
 
 
 def stages_comparison(stages_model, images, path, title, label):
