@@ -37,7 +37,7 @@ setup(
         "test": ["pytest>=7", "scikit-image", "keras-cv", "tf-keras", "vermin", "import-linter"],
     },
     entry_points={
-        "console_scripts": ["zoo = resizer_plugin.zoo.cli:zoo", "zoo-run = resizer_plugin.zoo.cli:main"],
+        "console_scripts": ["zoo = resizer_plugin.zoo.cli:run_zoo", "zoo-run = resizer_plugin.zoo.cli:run_zoo_run"],
         "zoo.stages": [
             "rescale = resizer_plugin.stages:rescale",
             "resize = resizer_plugin.stages:resize",

@@ -10,7 +10,8 @@ import yaml
 from click.testing import CliRunner
 
 from resizer_plugin.runtimes import ascend as ascend_runtime
-from resizer_plugin.zoo import cli, registry
+from resizer_plugin.zoo import registry
+from resizer_plugin.zoo.cli import train as cli
 from resizer_plugin.zoo.recipe import RecipeError, load_recipe
 
 from .npu_device_double import make_npu_device, settings

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from resizer_plugin.runtimes import local
-from resizer_plugin.zoo import cli
+from resizer_plugin.zoo.cli import train as cli
 from resizer_plugin.zoo.recipe import load_recipe
 
 from .npu_device_double import make_npu_device

@@ -3,7 +3,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from resizer_plugin.zoo.cli import main
+from resizer_plugin.zoo.cli.train import main
 
 GOOD = {
     "name": "t",

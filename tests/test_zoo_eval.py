@@ -5,37 +5,19 @@ import os
 
 import numpy as np
 import pytest
-import yaml
 from click.testing import CliRunner
 
-from resizer_plugin.zoo.cli import zoo
+from resizer_plugin.zoo.cli.group import zoo
 from resizer_plugin.zoo.evaluate import classification_report
-
-SMALL = {"name": "small-eval", "seed": 3,
-         "data": {"source": "photo_crops", "image_size": [48, 48], "batch_size": 8, "train_examples": 16,
-                  "val_examples": 6},
-         "model": {"stages": [{"type": "rescale"},
-                              {"type": "learnable_resizer", "target_size": [24, 24], "filters": 4,
-                               "num_res_blocks": 2}],
-                   "backbone": {"type": "small_cnn", "filters": 8, "blocks": 2}},
-         "train": {"epochs": 3, "batch_norm_momentum": 0.5, "optimizer": {"type": "adam", "learning_rate": 0.003},
-                   "log_steps": 4},
-         "runtime": {"device": "cpu"}}
 
 
 def _zoo(*args):
     return CliRunner().invoke(zoo, [str(a) for a in args])
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    """A 3-epoch run of 4 classes (two chained residual blocks: their BatchNorm statistics must come back)."""
-    folder = tmp_path_factory.mktemp("eval")
-    recipe = folder / "small.yaml"
-    recipe.write_text(yaml.safe_dump(SMALL))
-    result = _zoo("train", recipe, "--output-dir", folder / "run")
-    assert result.exit_code == 0, result.output
-    return folder / "run"
+@pytest.fixture
+def run_dir(small_run):
+    return small_run
 
 
 def _history(run_dir):

@@ -12,7 +12,7 @@ import tensorflow as tf
 import yaml
 from click.testing import CliRunner
 
-from resizer_plugin.zoo.cli import main
+from resizer_plugin.zoo.cli.train import main
 
 RECIPES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
 
@@ -152,7 +152,7 @@ def torn_update(save_dir, model_checkpoint_path, *args, **kwargs):
     return real_update(save_dir, model_checkpoint_path, *args, **kwargs)
 
 checkpoint_management.update_checkpoint_state_internal = torn_update
-from resizer_plugin.zoo.cli import main
+from resizer_plugin.zoo.cli.train import main
 main(sys.argv[1:])
 """
 

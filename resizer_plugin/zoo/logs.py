@@ -6,9 +6,12 @@ ModelZoo launch scripts' ``grep``/``awk`` extraction works on the log and on a r
 """
 import contextlib
 import logging
+import os
+import re
 import sys
+import threading
 
-__all__ = ["MACHINE_READ", "log", "log_file", "setup_console"]
+__all__ = ["MACHINE_READ", "NATIVE_NOISE", "log", "log_file", "native_stderr_filtered", "setup_console"]
 
 log = logging.getLogger("zoo")
 #: pass as ``extra=`` for a line scripts parse
@@ -52,3 +55,43 @@ def log_file(path):
         for logger in _loggers():
             logger.removeHandler(handler)
         handler.close()
+
+
+#: Lines TensorFlow's C++ side writes to stderr that are no error of a run (docs/outputs.md says why each is harmless).
+#: They come before its log level (TF_CPP_MIN_LOG_LEVEL) is read, or at a level that would hide real errors too.
+NATIVE_NOISE = re.compile("|".join([
+    r"All log messages before absl::InitializeLog\(\) is called are written to STDERR",
+    r"port\.cc:\d+\] oneDNN custom operations are on",
+    r"Could not find cuda drivers on your machine",
+    r"failed call to cuInit: .*(UNKNOWN ERROR \(303\)|CUDA_ERROR_NO_DEVICE)",
+    r"This TensorFlow binary is optimized to use available \w+ instructions",
+    r"To enable the following instructions: .* rebuild TensorFlow",
+    r"remapper failed: .*LeakyReluGrad",
+]))
+
+
+def _forward(read_fd, write_fd, noise):
+    with os.fdopen(read_fd, "rb") as lines:
+        for line in lines:
+            if not noise.search(line.decode("utf-8", "replace")):
+                os.write(write_fd, line)
+
+
+@contextlib.contextmanager
+def native_stderr_filtered(noise=NATIVE_NOISE):
+    """While inside, lines written to the process's stderr (file descriptor 2: TensorFlow's C++ logs and Python's
+    alike) that match ``noise`` are dropped; every other line passes, in order."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    read_fd, write_fd = os.pipe()
+    forwarder = threading.Thread(target=_forward, args=(read_fd, saved, noise), daemon=True)
+    forwarder.start()
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # the pipe's last writer closes: the forwarder drains it and ends
+        forwarder.join(timeout=5)
+        os.close(saved)

@@ -1,0 +1,207 @@
+"""``zoo-run RECIPE`` (= ``zoo train``): validate the recipe, then train, dry-run, or list the plugins.
+
+Bad input (recipe, overrides, data, output directory) exits with status 2 and one paragraph naming the file, the
+key and the value; a failure during training exits 1 and says where the log and the last checkpoint are.
+"""
+import traceback
+
+import click
+
+from .common import configure_tensorflow, describe_data, fail
+
+__all__ = ["list_plugins", "main", "recipe_overrides", "runtime_flags"]
+
+
+def list_plugins():
+    """Print the installed stages, backbones, runtimes and datasets, their options and origins."""
+    from .. import registry
+
+    for group, kind in registry.GROUPS.items():
+        click.echo("{}s ({}):".format(kind, group))
+        reg = registry.Registry(group)
+        for name, entries in reg.entries().items():
+            origin = "; ".join("{} ({})".format(e.distribution, e.value) for e in entries)
+            try:
+                plugin = getattr(registry, group.split(".")[1]).load(name)
+            except registry.PluginError as error:
+                click.echo("  {:<20} BROKEN: {}".format(name, error))
+                continue
+            click.echo("  {:<20} {}  [{}]".format(name, plugin.description, origin))
+            for model in getattr(plugin, "models", ()):
+                click.echo("      {}/{}".format(name, model))
+            for key, option in plugin.options.items():
+                default = "required" if option.required else "default {!r}".format(option.default)
+                click.echo("      {}: {} ({})".format(key, option.help, default))
+            for flag in getattr(plugin, "launch_flags", lambda: ())():
+                click.echo("      {} -> {}: {}".format(flag.flag, flag.key or "(switch)", flag.help))
+
+
+def _print_data_and_stages(recipe, info):
+    data = recipe.data
+    click.echo("data        {} {}: train {!r}, val {!r}; images {}x{}, batch {}".format(
+        data.source, info.location if info else "(NOT FOUND)", recipe.dataset_options["train_split"],
+        recipe.dataset_options["val_split"], data.image_size[0], data.image_size[1], data.batch_size))
+    click.echo("classes     {}".format(", ".join(info.class_names) if info else "unknown (assumed 2)"))
+    spec = recipe.input_spec
+    for stage, options in recipe.stages:
+        _, spec = stage(options, spec)
+        click.echo("stage       {:<18} -> {}x{}x{}  {}".format(stage.name, spec.height, spec.width, spec.channels,
+                                                              _short(options)))
+
+
+def _dry_run(recipe):
+    from ..model import build_model, count_parameters
+
+    info, problem = describe_data(recipe)
+    built = build_model(recipe, len(info.class_names) if info else 2)
+    click.echo("recipe      {} ({})".format(recipe.name, recipe.source))
+    _print_data_and_stages(recipe, info)
+    click.echo("backbone    {}{} {}".format(recipe.backbone.name, "/" + recipe.backbone_model if recipe.backbone_model
+                                            else "", _short(recipe.backbone_options)))
+    click.echo("parameters  {:,} ({:,} trainable)".format(*count_parameters(built.model)))
+    train = recipe.train
+    click.echo("train       {} epochs, {} lr {}, {} (label smoothing {})".format(
+        train.epochs, train.optimizer.type, train.optimizer.learning_rate, train.loss.type,
+        train.loss.label_smoothing))
+    click.echo("runtime     {} {}".format(recipe.runtime.name, _short(recipe.runtime_options)))
+    click.echo("output      {}".format(recipe.output.dir))
+    if problem:
+        fail("{}: {}".format(recipe.source, problem))
+
+
+def _short(options):
+    return ", ".join("{}={}".format(k, v) for k, v in options.items())
+
+
+_CLICK_TYPES = {bool: click.BOOL, int: click.INT, str: click.STRING}
+#: the host's own options, which no runtime flag may take
+_HOST_FLAGS = ("--set", "--data-dir", "--output-dir", "--device", "--resume", "--dry-run", "--list", "--help", "-h")
+
+
+def runtime_flags():
+    """``(runtime, LaunchFlag)`` of every installed runtime that loads; a flag already taken is left out."""
+    from .. import registry
+
+    loaded, _ = registry.runtimes.load_all()
+    taken, flags = set(_HOST_FLAGS), []
+    for runtime in loaded.values():
+        for flag in runtime.launch_flags():
+            if flag.flag not in taken:
+                taken.add(flag.flag)
+                flags.append((runtime, flag))
+    return flags
+
+
+def _runtime_flag_options(function):
+    for runtime, flag in reversed(runtime_flags()):
+        function = click.option(flag.flag, flag.name, type=_CLICK_TYPES[flag.type], default=None,
+                                help="({}) {}".format(runtime.name, flag.help))(function)
+    return function
+
+
+def _flag_overrides(flag_values):
+    """(overrides, the runtime the given flags select or None), from every runtime's launch flags."""
+    by_runtime = {}
+    for runtime, flag in runtime_flags():
+        by_runtime.setdefault(runtime.name, (runtime, {}))[1][flag.name] = flag_values.get(flag.name)
+    overrides, selected = [], None
+    for runtime, values in by_runtime.values():
+        try:
+            pairs = runtime.flag_overrides(values)
+        except ValueError as error:
+            fail(str(error))
+        overrides += [pair for pair in pairs if pair[0] != "runtime.device"]
+        selected = selected or next((value for key, value in pairs if key == "runtime.device"), None)
+    return overrides, selected
+
+
+def recipe_overrides(overrides, output_dir, device, flag_values):
+    """The overrides the flags stand for, applied in this order: runtime flags, --set, --output-dir, and
+    --device (or the runtime that a given runtime flag selects)."""
+    extra, selected = _flag_overrides(flag_values)
+    extra += list(overrides)
+    if output_dir:
+        extra.append(("output.dir", output_dir))
+    if device or selected:
+        extra.append(("runtime.device", device or selected))
+    return extra
+
+
+def _load(recipe_file, overrides, data_dir):
+    from ..recipe import RecipeError, load_recipe
+
+    try:
+        return load_recipe(recipe_file, overrides, data_dir=data_dir)
+    except RecipeError as error:
+        fail(str(error))
+
+
+def _train(recipe, resume):
+    """Train with the errors a user can fix as one line (exit 2), and a crash reported with its log (exit 1)."""
+    from ..contract import DataError, OptionError
+    from ..logs import log_file
+    from ..registry import PluginError
+    from ..run_dir import OutputDirError
+    from ..train import start_run, train
+
+    _, problem = describe_data(recipe)
+    if problem:
+        fail("{}: {}".format(recipe.source, problem))
+    out, run_log = recipe.output.dir, None
+    try:
+        session, run_dir = start_run(recipe, out, resume)
+        with log_file(run_dir.log) as run_log:
+            train(recipe, session, run_dir, resume=resume)
+    except (OutputDirError, PluginError, OptionError) as error:
+        fail(str(error))
+    except DataError as error:
+        fail("{}: {}".format(recipe.source, error))
+    except KeyboardInterrupt:
+        fail("interrupted; completed epochs are checkpointed in {}: rerun with --resume".format(out), 130)
+    except Exception as error:  # report, keep the checkpoints, point at the log
+        _report_crash(error, run_log, out)
+
+
+def _report_crash(error, run_log, out):
+    where = "the traceback follows"
+    if run_log:
+        with open(run_log, "a") as handle:
+            handle.write(traceback.format_exc())
+        where = "the traceback is in {}".format(run_log)
+    else:
+        click.echo(traceback.format_exc(), err=True)
+    fail("training failed: {}: {}\n  {}; completed epochs are checkpointed in {} (rerun with --resume)".format(
+        type(error).__name__, error, where, out), 1)
+
+
+@click.command("zoo-run", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("recipe", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="override a recipe value (YAML-typed), e.g. --set train.epochs=1; repeatable")
+@click.option("--data-dir", help="sets data.data_dir (where the dataset lies)")
+@click.option("--output-dir", help="sets output.dir (default runs/<name>)")
+@click.option("--device", help="sets runtime.device (zoo-run --list shows the runtimes)")
+@click.option("--resume", is_flag=True, help="continue the run in the output directory from its last checkpoint")
+@click.option("--dry-run", is_flag=True, help="validate, build the model, print the plan and parameter count")
+@click.option("--list", "show_plugins", is_flag=True, help="list stages, backbones, runtimes, datasets and origins")
+@_runtime_flag_options
+def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, show_plugins, **flag_values):
+    """Train the model a RECIPE (YAML) describes.
+
+    Runtimes may add launch flags (a port's flags, accepted as they are; see the runtime's docs); they set the
+    matching recipe keys, and a flag that belongs to one runtime only selects it.
+    """
+    configure_tensorflow()
+    from ..logs import setup_console
+
+    setup_console()
+    if show_plugins:
+        list_plugins()
+        return
+    if not recipe:
+        fail("give a RECIPE file (or --list); see zoo-run --help")
+    parsed = _load(recipe, recipe_overrides(overrides, output_dir, device, flag_values), data_dir)
+    if dry_run:
+        _dry_run(parsed)
+    else:
+        _train(parsed, resume)
