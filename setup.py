@@ -5,6 +5,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+EXPORT = ["tf2onnx", "onnxruntime", "ai-edge-litert"]
 VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "resizer_plugin" / "__init__.py").read_text()).group(1)
 
 setup(
@@ -32,9 +33,11 @@ setup(
         "keras-cv": ["keras-cv"],
         # the quickstart's photo_crops dataset and the README picture use scikit-image's sample photos
         "examples": ["scikit-image"],
+        # zoo export's ONNX converter, and the runtimes it checks TFLite and ONNX artifacts with
+        "export": EXPORT,
         # tf-keras: the suite runs again on Keras 2 (TF_USE_LEGACY_KERAS=1); vermin: the Python 3.8 syntax check
         # import-linter: the architecture's import rules (.importlinter), checked by lint-imports in CI
-        "test": ["pytest>=7", "scikit-image", "keras-cv", "tf-keras", "vermin", "import-linter"],
+        "test": ["pytest>=7", "scikit-image", "keras-cv", "tf-keras", "vermin", "import-linter"] + EXPORT,
     },
     entry_points={
         "console_scripts": ["zoo = resizer_plugin.zoo.cli:run_zoo", "zoo-run = resizer_plugin.zoo.cli:run_zoo_run"],

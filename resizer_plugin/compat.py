@@ -4,12 +4,14 @@ By default this is the Keras that ``tf.keras`` resolves to (Keras 3 on TensorFlo
 TensorFlow such as the 2.6.5 of Ascend machines). With ``TF_USE_LEGACY_KERAS=1`` and the ``tf-keras`` package
 installed, the whole plugin runs on Keras 2 instead, as TensorFlow itself does for ``tf.keras``.
 """
+import contextlib
+import io
 import os
 
 import tensorflow as tf
 
-__all__ = ["keras", "IS_KERAS_3", "jit_compile_argument", "legacy_keras_requested", "onednn_enabled",
-           "set_random_seed"]
+__all__ = ["keras", "IS_KERAS_3", "export_saved_model", "jit_compile_argument", "legacy_keras_requested",
+           "onednn_enabled", "set_random_seed"]
 
 
 def legacy_keras_requested():
@@ -46,6 +48,18 @@ def jit_compile_argument(enabled):
     """``Model.compile`` keyword arguments for XLA: ``jit_compile`` came with TensorFlow 2.8, and 2.6 refuses
     unknown arguments, so it is passed only when asked for."""
     return {"jit_compile": True} if enabled else {}
+
+
+def export_saved_model(model, path):
+    """Write ``model`` as a SavedModel for inference, its signature ``serving_default`` taking the model's inputs:
+    ``Model.export`` (Keras 3, and tf.keras from 2.13), else ``tf.saved_model.save`` (TensorFlow 2.6)."""
+    if IS_KERAS_3:
+        model.export(path, verbose=False)
+    elif hasattr(model, "export"):
+        with contextlib.redirect_stdout(io.StringIO()):  # tf.keras prints the endpoints and has no verbose switch
+            model.export(path)
+    else:
+        tf.saved_model.save(model, path)
 
 
 def _load_keras():

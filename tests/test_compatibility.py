@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # conformance kit, the Ascend adapter and its port, the run's callbacks, zoo-run end to end and zoo eval, and the
 # tests marked keras2 (the SIGKILL-and-resume run, eval reproducing training)
 KERAS_2_TESTS = ["tests/test_layers.py", "tests/test_conformance.py", "tests/test_ascend.py", "tests/test_ascend_port.py",
-                 "tests/test_callbacks.py", "tests/test_zoo_run.py", "tests/test_zoo_eval.py"]
+                 "tests/test_callbacks.py", "tests/test_zoo_run.py", "tests/test_zoo_eval.py", "tests/test_zoo_export.py"]
 #: the tests that skip on Keras 2, and why: FusedBatchNormalization replaces Keras 3's BatchNormalization only
 KERAS_2_SKIPS = 4
 

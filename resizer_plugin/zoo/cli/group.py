@@ -1,8 +1,9 @@
-"""The ``zoo`` group: ``train`` (the ``zoo-run`` command), ``list``, ``eval``, ``predict``."""
+"""The ``zoo`` group: ``train`` (the ``zoo-run`` command), ``list``, ``eval``, ``predict``, ``export``."""
 import click
 
 from .common import configure_tensorflow
 from .evaluate import eval_command
+from .export import export_command
 from .predict import predict_command
 from .train import list_plugins, main
 
@@ -11,7 +12,7 @@ __all__ = ["zoo"]
 
 @click.group("zoo", context_settings={"help_option_names": ["-h", "--help"]})
 def zoo():
-    """Train a model a recipe describes, then measure and use it: zoo COMMAND --help for each."""
+    """Train a model a recipe describes, then measure, use and export it: zoo COMMAND --help for each."""
     configure_tensorflow()
     from ..logs import setup_console
 
@@ -27,3 +28,4 @@ def list_command():
 zoo.add_command(main, name="train")
 zoo.add_command(eval_command)
 zoo.add_command(predict_command)
+zoo.add_command(export_command)

@@ -1,0 +1,54 @@
+"""``zoo export RUN_DIR --format ...``: a run's model as serving artifacts, each reloaded in a fresh process and
+compared with the Keras model before it is kept."""
+import os
+
+import click
+
+from .common import fail, open_run_or_fail
+
+__all__ = ["export_command"]
+
+
+def _kilobytes(count):
+    return "{:,.0f} KB".format(count / 1024.0)
+
+
+def _print_record(record):
+    """One line per artifact written (or the reason it was refused)."""
+    if isinstance(record, Exception):
+        click.echo("refused     {}".format(record), err=True)
+        return
+    speed = record["images_per_second"]
+    if "quantization" in record:
+        check = "top-1 agreement {:.1%} on {} images (max |diff| {:.2g})".format(
+            record["top1_agreement"], record["compared_images"], record["max_abs_difference"])
+    else:
+        check = "max |diff| {:.2g} on {} images".format(record["max_abs_difference"], record["compared_images"])
+    click.echo("{:<11} {:<26} {:>9}  {};  images/s {:,.0f} (batch 1), {:,.0f} (batch 16)".format(
+        record["format"], record["file"], _kilobytes(record["bytes"]), check, speed["batch_1"], speed["batch_16"]))
+
+
+@click.command("export")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--format", "formats", default="savedmodel", show_default=True,
+              help="comma-separated: keras, savedmodel, tflite, onnx (tflite and onnx need the [export] extra)")
+@click.option("--output", type=click.Path(file_okay=False), help="folder for the artifacts (default: RUN_DIR/export)")
+@click.option("--quantize", help="also write a TFLite model quantized as float16 or dynamic-int8, its top-1 "
+                                 "agreement with the float32 model measured on the validation split")
+@click.option("--checkpoint", default="best", show_default=True, help="best, last, or an epoch number")
+def export_command(run_dir, formats, output, quantize, checkpoint):
+    """Export the model of RUN_DIR for serving: uint8 images of the recipe's image_size in, class probabilities
+    out, every stage inside. Each artifact is reloaded in a fresh process with its own runtime and compared with
+    the Keras model on validation images; one that differs by more than 1e-4 is removed (exit status 1).
+    export.json lists the artifacts, their sizes, differences and images/s."""
+    from ..export import ExportError, export_run, parse_formats
+
+    try:
+        chosen = parse_formats(formats, quantize)
+    except ExportError as error:
+        fail(str(error))
+    run = open_run_or_fail(run_dir, checkpoint)
+    report, _, refused = export_run(run, chosen, output or os.path.join(run_dir, "export"), quantize, _print_record)
+    click.echo("wrote {}".format(report))
+    if refused:
+        fail("{} artifact(s) refused (see above)".format(len(refused)), 1)

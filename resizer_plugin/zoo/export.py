@@ -1,0 +1,239 @@
+"""``zoo export``: a run's model as serving artifacts (Keras, SavedModel, TFLite, ONNX), each reloaded in a fresh
+process with its own runtime (``export_check``) and compared with the Keras model on the run's validation images
+before it is kept.
+
+The serving model is the recipe's model computing in float32: uint8 images of ``data.image_size`` in, class
+probabilities out, every stage inside. It is built and traced outside the runtime's computation scope, so it holds
+stock TensorFlow ops only (never the convolution forms a runtime may pick for its own hardware).
+"""
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from ..compat import export_saved_model, keras
+from .checkpoints import restore_model
+from .model import build_model
+from .pipeline import split_batches
+
+__all__ = ["ExportError", "FORMATS", "QUANTIZATIONS", "TOLERANCE", "export_run", "parse_formats", "serving_model"]
+
+FORMATS = ("keras", "savedmodel", "tflite", "onnx")
+QUANTIZATIONS = ("float16", "dynamic-int8")
+#: largest |difference| of any probability allowed between a float32 artifact and the Keras model
+TOLERANCE = 1e-4
+#: validation images every artifact is compared on (a quantized one: the whole split)
+COMPARED_IMAGES = 64
+ONNX_OPSET = 17
+EXTRA = "pip install 'resizer-plugin[export]' (in a checkout: pip install -e '.[export]')"
+_TOOLS = {"tflite": ("ai_edge_litert",), "onnx": ("tf2onnx", "onnxruntime")}
+_FILES = {"keras": "model.keras", "savedmodel": "saved_model", "tflite": "model.tflite", "onnx": "model.onnx"}
+
+
+class ExportError(ValueError):
+    """A format that cannot be asked for or written, or an artifact that failed its check."""
+
+
+def parse_formats(text, quantize=None):
+    """``--format`` (comma-separated) as a list, checked: known formats, their tools installed."""
+    formats = list(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ExportError("--format {!r}: unknown format {} (choose from {})".format(
+            text, ", ".join(repr(f) for f in unknown) or "(none given)", ", ".join(FORMATS)))
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise ExportError("--quantize {!r}: choose from {}".format(quantize, ", ".join(QUANTIZATIONS)))
+    needed = formats + (["tflite"] if quantize else [])
+    missing = sorted({m for f in needed for m in _TOOLS.get(f, ()) if importlib.util.find_spec(m) is None})
+    if missing:
+        raise ExportError("--format {}: needs {}, not installed: {}".format(text, ", ".join(missing), EXTRA))
+    return formats
+
+
+def serving_model(run):
+    """The opened ``run``'s model rebuilt in float32 (whatever precision it trained in), its checkpoint restored."""
+    trained_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        model = build_model(run.recipe, len(run.class_names)).model
+    finally:
+        keras.mixed_precision.set_global_policy(trained_policy)
+    restore_model(model, run.checkpoint)
+    return model
+
+
+def _validation_images(run, count=None):
+    """The first ``count`` (None: all) images of the run's validation split, uint8, as the pipeline feeds them."""
+    batches = split_batches(run.recipe, run.recipe.dataset_options["val_split"], len(run.class_names), 64,
+                            take=count)
+    return np.concatenate([images.numpy() for images, _ in batches])
+
+
+def _probabilities(model, images):
+    return np.concatenate([np.asarray(model(images[i:i + 64], training=False), np.float32)
+                           for i in range(0, len(images), 64)])
+
+
+def _write_tflite(model, path, workdir, quantize=None):
+    saved_model = os.path.join(workdir, "saved_model")
+    if not os.path.isdir(saved_model):
+        export_saved_model(model, saved_model)
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    with open(path, "wb") as handle:
+        handle.write(converter.convert())
+
+
+def _write_onnx(model, path, workdir):
+    import tf2onnx
+
+    signature = (tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.uint8, name="image"),)
+    function = tf.function(lambda image: model(image, training=False))
+    tf2onnx.convert.from_function(function, input_signature=signature, opset=ONNX_OPSET, output_path=path)
+
+
+def _write(fmt, model, path, workdir, quantize=None):
+    """Write ``model`` as ``fmt`` to ``path`` with the tool Keras or TensorFlow provides for it."""
+    _remove(path)
+    if fmt == "keras":
+        model.save(path)
+    elif fmt == "savedmodel":
+        export_saved_model(model, path)
+    elif fmt == "tflite":
+        _write_tflite(model, path, workdir, quantize)
+    else:
+        _write_onnx(model, path, workdir)
+
+
+def _remove(path):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
+
+
+def _size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def _plugins(recipe):
+    """Entry points (``group:name``) of the recipe's stages and backbone: their modules register the classes a
+    ``.keras`` file names."""
+    return ["zoo.stages:" + stage.name for stage, _ in recipe.stages] + ["zoo.backbones:" + recipe.backbone.name]
+
+
+def _tail(text, lines=12):
+    return "\n".join("  " + line for line in text.strip().splitlines()[-lines:])
+
+
+def _check(fmt, path, images, plugins, workdir):
+    """The artifact reloaded in a fresh process: its outputs for ``images`` and its images/s at batch 1 and 16."""
+    images_file, outputs_file, timing_file = (os.path.join(workdir, name)
+                                              for name in ("images.npy", "outputs.npy", "timing.json"))
+    np.save(images_file, images)
+    command = [sys.executable, "-m", "resizer_plugin.zoo.export_check", fmt, path, images_file, outputs_file,
+               timing_file] + plugins
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if result.returncode != 0:
+        raise ExportError("{}: reloading it in a fresh process failed:\n{}".format(path, _tail(result.stderr)))
+    with open(timing_file) as handle:
+        return np.load(outputs_file), json.load(handle)
+
+
+def _written(fmt, model, target, workdir, quantize):
+    try:
+        _write(fmt, model, target, workdir, quantize)
+    except Exception as error:  # converters fail in their own ways; say which format, keep nothing half-written
+        _remove(target)
+        raise ExportError("{}: writing {} failed: {}: {}".format(target, fmt, type(error).__name__, error)) from error
+
+
+def export_one(fmt, model, target, reference, plugins, workdir, quantize=None):
+    """Write ``model`` as ``fmt`` to ``target``, reload it in a fresh process and compare it with ``reference``
+    ((images, Keras probabilities)); its export.json record. A float32 artifact off by more than TOLERANCE is
+    removed and ExportError raised; a quantized one is kept, its top-1 agreement recorded."""
+    images, expected = reference
+    _written(fmt, model, target, workdir, quantize)
+    try:
+        outputs, speed = _check(fmt, target, images, plugins, workdir)
+    except ExportError:
+        _remove(target)
+        raise
+    difference = float(np.max(np.abs(outputs - expected)))
+    record = {"format": fmt, "file": os.path.basename(target), "bytes": _size(target),
+              "max_abs_difference": difference, "compared_images": len(images), "images_per_second": speed}
+    if quantize:
+        agreement = float(np.mean(np.argmax(outputs, axis=1) == np.argmax(expected, axis=1)))
+        return dict(record, quantization=quantize, top1_agreement=agreement)
+    if not difference <= TOLERANCE:
+        _remove(target)
+        raise ExportError("{}: refused and removed: its probabilities differ from the Keras model's by up to {:.3g} "
+                          "on {} validation images (allowed {:g})".format(target, difference, len(images), TOLERANCE))
+    return record
+
+
+def _file_name(fmt, quantize):
+    name = _FILES[fmt]
+    return name.replace(".tflite", "_{}.tflite".format(quantize.replace("-", "_"))) if quantize else name
+
+
+def _jobs(run, model, formats, quantize):
+    """(format, quantization, (images, Keras probabilities)) of each artifact to write."""
+    compared = _validation_images(run, COMPARED_IMAGES)
+    reference = (compared, _probabilities(model, compared))
+    jobs = [(fmt, None, reference) for fmt in formats]
+    if quantize:
+        everything = _validation_images(run)
+        jobs.append(("tflite", quantize, (everything, _probabilities(model, everything))))
+    return jobs
+
+
+def _kept_records(report_file, output_dir, replaced):
+    """Records of an earlier export.json whose artifacts are still there and are not written again now."""
+    if not os.path.isfile(report_file):
+        return []
+    with open(report_file) as handle:
+        earlier = json.load(handle).get("artifacts", [])
+    return [r for r in earlier if r["file"] not in replaced and os.path.exists(os.path.join(output_dir, r["file"]))]
+
+
+def _write_report(run, model, output_dir, records):
+    report_file = os.path.join(output_dir, "export.json")
+    records = _kept_records(report_file, output_dir, {r["file"] for r in records}) + records
+    report = {"run": run.run_dir.root, "checkpoint": run.checkpoint, "classes": run.class_names,
+              "input": {"name": "image", "dtype": "uint8", "shape": [None] + list(model.input_shape[1:])},
+              "output": "float32 probabilities of the classes, in the order of 'classes'",
+              "tolerance": TOLERANCE, "tensorflow": tf.__version__, "keras": keras.__version__, "artifacts": records}
+    with open(report_file, "w") as handle:
+        json.dump(report, handle, indent=2)
+    return report_file
+
+
+def export_run(run, formats, output_dir, quantize=None, progress=print):
+    """Export the opened ``run`` (finished_run.FinishedRun) in each of ``formats`` (and a TFLite artifact quantized
+    as ``quantize``) to ``output_dir``; ``progress(record or error)`` after each. Returns (export.json's path,
+    records, errors of the artifacts refused)."""
+    model = serving_model(run)
+    os.makedirs(output_dir, exist_ok=True)
+    records, refused = [], []
+    with tempfile.TemporaryDirectory() as workdir:
+        for fmt, quantization, reference in _jobs(run, model, formats, quantize):
+            target = os.path.join(output_dir, _file_name(fmt, quantization))
+            try:
+                records.append(export_one(fmt, model, target, reference, _plugins(run.recipe), workdir, quantization))
+                progress(records[-1])
+            except ExportError as error:
+                refused.append(error)
+                progress(error)
+    return _write_report(run, model, output_dir, records), records, refused

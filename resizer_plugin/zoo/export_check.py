@@ -1,0 +1,94 @@
+"""Run by ``zoo export`` in a fresh process: load one artifact with its own runtime, write its outputs for the given
+images, and time it at batch 1 and 16. TFLite and ONNX artifacts are loaded without TensorFlow.
+
+    python -m resizer_plugin.zoo.export_check FORMAT ARTIFACT IMAGES.npy OUTPUTS.npy TIMING.json [GROUP:NAME ...]
+
+``GROUP:NAME`` are the entry points of the recipe's plugins: loading them registers the classes a ``.keras`` file
+names (the learnable resizer, say), and nothing else is given to Keras to load it.
+"""
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["RUNNERS", "images_per_second", "main"]
+
+
+def _keras(path, plugins):
+    from ..compat import keras
+    from .registry import Registry
+
+    for plugin in plugins:
+        group, name = plugin.split(":", 1)
+        Registry(group).load(name)
+    model = keras.models.load_model(path, compile=False)
+    return lambda images: np.asarray(model(images, training=False))
+
+
+def _savedmodel(path, plugins):
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    input_name = list(serve.structured_input_signature[1])[0]
+    return lambda images: next(iter(serve(**{input_name: tf.constant(images)}).values())).numpy()
+
+
+def _tflite(path, plugins):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path)
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+    allocated = [None]
+
+    def run(images):
+        if allocated[0] != images.shape:  # resizing reallocates: only when the batch size changes
+            interpreter.resize_tensor_input(input_index, images.shape)
+            interpreter.allocate_tensors()
+            allocated[0] = images.shape
+        interpreter.set_tensor(input_index, images)
+        interpreter.invoke()
+        return interpreter.get_tensor(output_index).copy()
+    return run
+
+
+def _onnx(path, plugins):
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    input_name = session.get_inputs()[0].name
+    return lambda images: session.run(None, {input_name: images})[0]
+
+
+#: format -> loader(path, plugins) -> run(uint8 images) -> float32 probabilities
+RUNNERS = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "onnx": _onnx}
+
+
+def images_per_second(run, images, batch_size, repeats):
+    """Median images/s of ``run`` on a batch of ``batch_size`` of ``images`` (repeated to fill it), after one
+    untimed call."""
+    batch = np.resize(images, (batch_size,) + images.shape[1:])
+    run(batch)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run(batch)
+        seconds.append(time.perf_counter() - start)
+    return batch_size / statistics.median(seconds)
+
+
+def main(argv=None):
+    fmt, artifact, images_file, outputs_file, timing_file, *plugins = argv if argv is not None else sys.argv[1:]
+    run = RUNNERS[fmt](artifact, plugins)
+    images = np.load(images_file)
+    outputs = np.concatenate([run(images[i:i + 16]) for i in range(0, len(images), 16)])
+    np.save(outputs_file, outputs.astype(np.float32))
+    speed = {"batch_1": images_per_second(run, images, 1, 20), "batch_16": images_per_second(run, images, 16, 5)}
+    with open(timing_file, "w") as handle:
+        json.dump(speed, handle)
+
+
+if __name__ == "__main__":
+    main()
