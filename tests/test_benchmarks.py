@@ -42,3 +42,12 @@ def test_help_works():
     result = subprocess.run([sys.executable, "-m", "benchmarks.train_step", "--help"], capture_output=True,
                             text=True, cwd=ROOT)
     assert result.returncode == 0 and "--batch-size" in result.stdout and "--jit" in result.stdout
+
+
+def test_the_gpu_script_refuses_a_machine_without_a_gpu(tmp_path):
+    """benchmarks/gpu.sh measures only where TensorFlow sees a GPU; here it says so and exits 2, writing nothing."""
+    result = subprocess.run(["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), str(tmp_path / "out")],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2, result.stdout + result.stderr[-2000:]
+    assert "benchmarks/gpu.sh: error: needs TensorFlow that sees a GPU" in result.stderr
+    assert list((tmp_path / "out").iterdir()) == []
