@@ -3,7 +3,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..compat import keras
+from ..compat import keras, set_random_seed
 from .contract import ImageSpec
 
 __all__ = ["RecipeModel", "build_model", "count_parameters", "set_batch_norm_momentum", "synchronize_batch_norm"]
@@ -35,11 +35,18 @@ def _head(head, features, num_classes):
     return keras.layers.Activation("softmax", dtype="float32", name="probabilities")(x)
 
 
+#: added to the recipe's seed before the backbone and head are built
+BACKBONE_SEED_OFFSET = 1
+
+
 def build_model(recipe, num_classes):
-    """Build the recipe's classifier for ``num_classes`` classes (call inside the runtime's strategy scope)."""
+    """Build the recipe's classifier for ``num_classes`` classes (call inside the runtime's strategy scope). The
+    random streams are seeded again before the backbone and head: whatever the stages drew, two recipes with one
+    seed, backbone and head start from the same weights (what ``zoo compare`` relies on)."""
     spec = recipe.input_spec
     inputs = keras.Input((spec.height, spec.width, spec.channels), dtype="uint8", name="image")
     stages_output, spec = _stages(recipe, inputs)
+    set_random_seed(recipe.seed + BACKBONE_SEED_OFFSET)
     backbone = recipe.backbone.build(recipe.backbone_model, recipe.backbone_options, spec)
     outputs = _head(recipe.head, backbone(stages_output), num_classes)
     name = "".join(c if c.isalnum() or c in "_-" else "_" for c in recipe.name)

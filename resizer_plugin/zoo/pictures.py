@@ -1,7 +1,8 @@
 """Pictures of a run: input images next to their bilinear resize and the stages' output, and training curves."""
 import numpy as np
 
-__all__ = ["confusion_matrix", "contact_sheet", "resizer_comparison", "stages_comparison", "training_curves"]
+__all__ = ["comparison", "confusion_matrix", "contact_sheet", "resizer_comparison", "stages_comparison",
+           "training_curves"]
 
 
 def _show(axis, image, title=None):
@@ -133,3 +134,28 @@ def contact_sheet(images, captions, path, columns=4, dpi=80):
             axis.axis("off")
     return _save(plt, figure, path, None, dpi)
 
+
+
+def comparison(report, path, dpi=80):
+    """``zoo compare``'s picture from its report: validation accuracy per epoch (mean line, min-max band over the
+    seeds) per recipe, and each seed's final validation accuracy as a dot."""
+    plt = _pyplot()
+    figure, (curves, finals) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [2, 1]})
+    for index, recipe in enumerate(report["recipes"]):
+        per_seed = [s["val_accuracy_per_epoch"] for s in recipe["seeds"]]
+        epochs = min(len(curve) for curve in per_seed)
+        values = np.array([curve[:epochs] for curve in per_seed], dtype=np.float64)
+        x = np.arange(1, epochs + 1)
+        line, = curves.plot(x, values.mean(axis=0), "-o", markersize=3, label=recipe["recipe"])
+        curves.fill_between(x, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2)
+        finals.plot([index] * len(per_seed), [s["val_accuracy"] for s in recipe["seeds"]], "o",
+                    color=line.get_color(), alpha=0.8)
+    curves.set_xlabel("epoch")
+    curves.set_title("validation accuracy (mean, min-max over seeds)")
+    curves.grid(alpha=0.3)
+    curves.legend(fontsize=8)
+    finals.set_xticks(range(len(report["recipes"])))
+    finals.set_xticklabels([r["recipe"] for r in report["recipes"]], rotation=15, fontsize=8)
+    finals.set_title("final validation accuracy per seed")
+    finals.grid(alpha=0.3)
+    return _save(plt, figure, path, None, dpi)

@@ -1,7 +1,8 @@
-"""The ``zoo`` group: ``train`` (the ``zoo-run`` command), ``list``, ``eval``, ``predict``, ``export``."""
+"""The ``zoo`` group: ``train`` (the ``zoo-run`` command), ``list``, ``eval``, ``predict``, ``export``, ``compare``."""
 import click
 
 from .common import configure_tensorflow
+from .compare import compare_command
 from .evaluate import eval_command
 from .export import export_command
 from .predict import predict_command
@@ -29,3 +30,4 @@ zoo.add_command(main, name="train")
 zoo.add_command(eval_command)
 zoo.add_command(predict_command)
 zoo.add_command(export_command)
+zoo.add_command(compare_command)

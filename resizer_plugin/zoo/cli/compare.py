@@ -1,0 +1,46 @@
+"""``zoo compare RECIPE_A RECIPE_B [RECIPE ...] --seeds N``: recipes trained once per seed, then a report that says
+whether each beat the first."""
+import os
+
+import click
+
+from .common import fail
+
+__all__ = ["compare_command"]
+
+
+def _report(runs, output_dir, command):
+    from .. import pictures
+    from ..comparison import comparison_report, write_report
+
+    report = comparison_report(runs)
+    paths = write_report(report, output_dir, command)
+    picture = pictures.comparison(report, os.path.join(output_dir, "report.png"))
+    for recipe in report["recipes"][1:]:
+        click.echo(recipe["verdict"])
+    click.echo("wrote {}, {} and {}".format(paths[1], paths[0], picture))
+
+
+@click.command("compare")
+@click.argument("recipes", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="runs per recipe (seeds 1..N)")
+@click.option("--output-dir", default=os.path.join("runs", "compare"), show_default=True,
+              help="DIR/<recipe name>/seed-<s>/ per run; report.md, report.json, report.png in DIR")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override every recipe's value")
+@click.option("--data-dir", help="sets data.data_dir of every recipe")
+def compare_command(recipes, seeds, output_dir, overrides, data_dir):
+    """Train every RECIPE once per seed (the first recipe is the baseline), each run as zoo-run would, then report
+    the final validation accuracy over seeds and each recipe's paired difference to the baseline with a 95%
+    interval. Run the same command again to resume an interrupted compare."""
+    from ..compare import CompareError, RunFailed, command_line, plan_runs, run_all
+    from ..recipe import RecipeError
+
+    try:
+        runs = plan_runs(list(recipes), seeds, output_dir, overrides, data_dir)
+        run_all(runs, overrides, data_dir, progress=lambda line: click.echo("[zoo] compare {}".format(line),
+                                                                            err=True))
+    except (RecipeError, CompareError) as error:
+        fail(str(error))
+    except RunFailed as error:
+        fail(str(error), 1)
+    _report(runs, output_dir, command_line(recipes, seeds, output_dir, overrides, data_dir))

@@ -1,0 +1,83 @@
+"""``zoo compare``: several recipes trained once per seed, each run a ``zoo-run`` process of its own, resumable.
+
+Run ``DIR/<recipe name>/seed-<s>/`` is ``zoo-run RECIPE --set seed=<s>`` with the compare's overrides. For one seed
+every recipe gets the same data order and, whatever its stages, the same initial backbone and head weights (the
+model is seeded again before its backbone; see model.build_model). A compare run again with the same command skips
+the finished runs (those with metrics.json) and resumes an interrupted one from its last checkpoint.
+"""
+import os
+import subprocess
+import sys
+from typing import NamedTuple
+
+from .recipe import load_recipe
+
+__all__ = ["CompareError", "PlannedRun", "RunFailed", "command_line", "plan_runs", "run_all"]
+
+
+class CompareError(ValueError):
+    """Recipes that cannot be compared: fewer than two, or two of one name."""
+
+
+class RunFailed(RuntimeError):
+    """A run of the compare ended with an error (the finished ones stay)."""
+
+
+class PlannedRun(NamedTuple):
+    """One training run of the compare: which recipe (file and name), which seed, where."""
+    recipe_file: str
+    name: str
+    seed: int
+    folder: str
+
+    def finished(self):
+        return os.path.isfile(os.path.join(self.folder, "metrics.json"))
+
+
+def plan_runs(recipe_files, seeds, output_dir, overrides=(), data_dir=None):
+    """Every (recipe, seed) run, recipe by recipe; each recipe is validated first (RecipeError names the file)."""
+    if len(recipe_files) < 2:
+        raise CompareError("give at least two recipes to compare (the first is the baseline)")
+    names = [load_recipe(path, list(overrides), data_dir=data_dir).name for path in recipe_files]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise CompareError("recipes named alike would share a folder: {} (give each its own name:)".format(
+            ", ".join(twice)))
+    return [PlannedRun(path, name, seed, os.path.join(output_dir, name, "seed-{}".format(seed)))
+            for path, name in zip(recipe_files, names) for seed in range(1, seeds + 1)]
+
+
+def _command(run, overrides, data_dir):
+    command = [sys.executable, "-m", "resizer_plugin.zoo.cli", run.recipe_file, "--output-dir", run.folder,
+               "--set", "seed={}".format(run.seed)]
+    for override in overrides:  # KEY.PATH=VALUE, as --set takes them
+        command += ["--set", override]
+    if data_dir:
+        command += ["--data-dir", data_dir]
+    return command + (["--resume"] if os.path.isdir(run.folder) else [])
+
+
+def run_all(runs, overrides=(), data_dir=None, progress=print):
+    """Train every run not finished yet, in order, each in a zoo-run process whose output passes through; stop
+    with RunFailed at the first that fails (the finished ones stay: run the compare again to go on)."""
+    for index, run in enumerate(runs, 1):
+        where = "{}/{}: {} seed {}".format(index, len(runs), run.name, run.seed)
+        if run.finished():
+            progress("{} finished earlier ({})".format(where, run.folder))
+            continue
+        progress("{} {} in {}".format(where, "resuming" if os.path.isdir(run.folder) else "training", run.folder))
+        code = subprocess.call(_command(run, overrides, data_dir))
+        if code != 0:
+            raise RunFailed("{} failed (zoo-run exit status {}); its log is in {}; run the same compare again "
+                               "to resume".format(where, code, run.folder))
+
+
+
+def command_line(recipe_files, seeds, output_dir, overrides=(), data_dir=None):
+    """The ``zoo compare`` command that makes (and resumes) this compare, for the report."""
+    import shlex
+
+    words = ["zoo", "compare"] + list(recipe_files) + ["--seeds", str(seeds), "--output-dir", output_dir]
+    for override in overrides:
+        words += ["--set", override]
+    return " ".join(shlex.quote(w) for w in words + (["--data-dir", data_dir] if data_dir else []))
