@@ -31,7 +31,7 @@ setup(
     extras_require={
         # keras-cv backbones need Keras 3; kept out of the core so a tf.keras 2 machine is not upgraded.
         "keras-cv": ["keras-cv"],
-        # the quickstart's photo_crops dataset and the README picture use scikit-image's sample photos
+        # the photo_crops (quickstart) and photo_quality datasets and the README picture use scikit-image's photos
         "examples": ["scikit-image"],
         # zoo export's ONNX converter, and the runtimes it checks TFLite and ONNX artifacts with
         "export": EXPORT,
@@ -55,6 +55,7 @@ setup(
             "tfds = resizer_plugin.datasets.tfds:tfds",
             "image_folder = resizer_plugin.datasets.image_folder:image_folder",
             "photo_crops = resizer_plugin.datasets.photo_crops:photo_crops",
+            "photo_quality = resizer_plugin.datasets.photo_quality:photo_quality",
         ],
         "zoo.runtimes": [
             "ascend = resizer_plugin.runtimes.ascend:ascend",

@@ -1,10 +1,15 @@
 """Real photos for checks and pictures: scikit-image's bundled samples, read offline from the installed package."""
 import numpy as np
 
-__all__ = ["PHOTO_NAMES", "load_photo", "sample_photos"]
+__all__ = ["FREE_PHOTOS", "PHOTO_NAMES", "load_photo", "sample_photos"]
 
 #: scikit-image sample photos used, in order: a cat, a coffee cup, an astronaut, a rocket launch.
 PHOTO_NAMES = ("chelsea", "coffee", "astronaut", "rocket")
+#: every photograph scikit-image ships offline whose docstring says CC0, public domain or no known copyright
+#: restrictions, at least 300 pixels on a side (colour and grey; not the blurred clock, the synthetic images or those
+#: it downloads on demand)
+FREE_PHOTOS = ("astronaut", "brick", "camera", "cell", "chelsea", "coffee", "coins", "grass", "gravel",
+               "hubble_deep_field", "immunohistochemistry", "retina", "rocket")
 
 
 def load_photo(name):
