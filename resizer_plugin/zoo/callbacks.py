@@ -1,11 +1,12 @@
-"""The Keras callbacks of a training run: the throughput and epoch lines scripts read, and a checkpoint after every
-epoch."""
+"""The Keras callbacks of a training run: the throughput and epoch lines scripts read, the learning rate in the
+epoch's logs, and a checkpoint after every epoch."""
 import time
 
 from ..compat import keras
 from .logs import MACHINE_READ, log
+from .optimization import current_learning_rate
 
-__all__ = ["EpochCheckpoint", "EpochLog", "TimeHistory"]
+__all__ = ["EpochCheckpoint", "EpochLog", "LearningRateLog", "TimeHistory"]
 
 
 class TimeHistory(keras.callbacks.Callback):
@@ -106,3 +107,13 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         elapsed = self.elapsed_before + time.time() - self.started
         self.checkpoints.save_epoch(epoch + 1, elapsed, (logs or {}).get("val_accuracy"))
+
+
+class LearningRateLog(keras.callbacks.Callback):
+    """Adds ``learning_rate``, the rate the optimizer applies at the end of the epoch, to the epoch's logs (so
+    history.csv, TensorBoard and the training-curves picture have it); put it before the callbacks that write."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        rate = current_learning_rate(self.model.optimizer)
+        if logs is not None and rate is not None:
+            logs["learning_rate"] = rate

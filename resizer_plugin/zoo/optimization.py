@@ -1,8 +1,55 @@
-"""What the model is trained with: the optimizer, the loss and the metrics a recipe's ``train:`` names."""
+"""What the model is trained with: the optimizer and its learning-rate schedule, the loss and the metrics a recipe's
+``train:`` names."""
+import numpy as np
+import tensorflow as tf
+
 from ..compat import keras
 from .schema import Optimizer, Train
 
-__all__ = ["build_optimizer", "build_optimizer_variables", "loss_and_metrics"]
+__all__ = ["Warmup", "build_optimizer", "build_optimizer_variables", "current_learning_rate", "learning_rate",
+           "loss_and_metrics"]
+
+
+class Warmup(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup to ``learning_rate`` over ``warmup_steps`` steps, then ``after`` (a schedule whose step 0 is
+    the warmup's end), or the constant rate where ``after`` is None."""
+
+    def __init__(self, learning_rate, warmup_steps, after=None):
+        super().__init__()
+        self.learning_rate, self.warmup_steps, self.after = learning_rate, warmup_steps, after
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        warming = self.learning_rate * (step + 1.0) / float(self.warmup_steps)
+        later = self.after(tf.maximum(step - self.warmup_steps, 0.0)) if self.after else self.learning_rate
+        return tf.where(step < self.warmup_steps, warming, tf.cast(later, tf.float32))
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps, "after": self.after}
+
+
+def learning_rate(config: Optimizer, steps_per_epoch, epochs):
+    """``train.optimizer``'s rate: a float, or a schedule of the optimizer's step (Keras' own decays, behind a
+    linear warmup when ``warmup_epochs`` is set); epochs are turned into steps with ``steps_per_epoch``."""
+    schedule, rate = config.schedule, config.learning_rate
+    warmup = int(round(schedule.warmup_epochs * steps_per_epoch))
+    decay = max(1, int(round((schedule.decay_epochs or epochs - schedule.warmup_epochs) * steps_per_epoch)))
+    decays = keras.optimizers.schedules
+    after = None
+    if schedule.type == "cosine":
+        after = decays.CosineDecay(rate, decay, alpha=schedule.min_learning_rate / rate)
+    elif schedule.type in ("step", "exponential"):
+        after = decays.ExponentialDecay(rate, decay, schedule.decay_rate, staircase=schedule.type == "step")
+    return Warmup(rate, warmup, after) if warmup else (after or rate)
+
+
+def current_learning_rate(optimizer):
+    """The rate ``optimizer`` applies at its current step (a wrapping optimizer's inner one's), or None."""
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+    rate = getattr(optimizer, "learning_rate", None)
+    if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+        rate = rate(optimizer.iterations)
+    return None if rate is None else float(np.asarray(rate))
 
 
 def _check_available(config: Optimizer):
@@ -14,18 +61,18 @@ def _check_available(config: Optimizer):
             keras.__version__))
 
 
-def build_optimizer(config: Optimizer):
-    """The Keras optimizer of ``train.optimizer``."""
+def build_optimizer(config: Optimizer, steps_per_epoch=1, epochs=1):
+    """The Keras optimizer of ``train.optimizer``, its schedule counted in steps of ``steps_per_epoch``."""
     _check_available(config)
     extra = {} if config.weight_decay is None or config.type == "adamw" else {"weight_decay": config.weight_decay}
+    rate = learning_rate(config, steps_per_epoch, epochs)
     if config.type == "sgd":
-        return keras.optimizers.SGD(config.learning_rate, momentum=config.momentum, nesterov=config.nesterov, **extra)
+        return keras.optimizers.SGD(rate, momentum=config.momentum, nesterov=config.nesterov, **extra)
     if config.type == "adam":
-        return keras.optimizers.Adam(config.learning_rate, **extra)
+        return keras.optimizers.Adam(rate, **extra)
     if config.type == "adamw":
-        return keras.optimizers.AdamW(config.learning_rate,
-                                      weight_decay=0.004 if config.weight_decay is None else config.weight_decay)
-    return keras.optimizers.RMSprop(config.learning_rate, momentum=config.momentum, **extra)
+        return keras.optimizers.AdamW(rate, weight_decay=0.004 if config.weight_decay is None else config.weight_decay)
+    return keras.optimizers.RMSprop(rate, momentum=config.momentum, **extra)
 
 
 def loss_and_metrics(config: Train):

@@ -85,55 +85,23 @@ def stages_comparison(stages_model, images, path, title, label):
 
 
 def training_curves(history, path, title=None, dpi=80):
-    """Save loss and accuracy per epoch (train and validation) from history rows (dicts of floats)."""
+    """Save loss and accuracy per epoch (train and validation) from history rows (dicts of floats), and the
+    learning rate where the rows have it."""
     plt = _pyplot()
     epochs = [int(row.get("epoch", i)) + 1 for i, row in enumerate(history)]
-    figure, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for axis, metric in zip(axes, ("loss", "accuracy")):
+    panels = ["loss", "accuracy"] + (["learning_rate"] if any("learning_rate" in row for row in history) else [])
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.4))
+    for axis, metric in zip(axes, panels):
         for prefix, style in (("", "-o"), ("val_", "--s")):
             values = [row.get(prefix + metric) for row in history]
             if any(v is not None for v in values):
-                axis.plot(epochs, values, style, label=(prefix or "train_") + metric)
+                axis.plot(epochs, values, style, label=(prefix or ("train_" if metric != "learning_rate" else ""))
+                          + metric)
         axis.set_xlabel("epoch")
-        axis.set_title(metric)
+        axis.set_title(metric.replace("_", " ") + (" (at the end of the epoch)" if metric == "learning_rate" else ""))
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
     return _save(plt, figure, path, title, dpi)
-
-
-def confusion_matrix(matrix, class_names, path, title=None, dpi=80):
-    """Save the confusion matrix (rows: true class, columns: predicted), each cell with its count."""
-    plt = _pyplot()
-    matrix = np.asarray(matrix)
-    size = max(3.5, 0.6 * len(class_names) + 2)
-    figure, axis = plt.subplots(figsize=(size, size))
-    axis.imshow(matrix, cmap="Blues")
-    ticks = range(len(class_names))
-    axis.set_xticks(ticks)
-    axis.set_xticklabels(class_names, rotation=45, ha="right", fontsize=8)
-    axis.set_yticks(ticks)
-    axis.set_yticklabels(class_names, fontsize=8)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    for (row, column), value in np.ndenumerate(matrix):
-        axis.text(column, row, str(value), ha="center", va="center", fontsize=8,
-                  color="white" if value > matrix.max() / 2 else "black")
-    return _save(plt, figure, path, title, dpi)
-
-
-def contact_sheet(images, captions, path, columns=4, dpi=80):
-    """Save uint8 images in a grid, each with its caption (e.g. the predicted classes) under it."""
-    plt = _pyplot()
-    rows = max(1, -(-len(images) // columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.9 * rows), squeeze=False)
-    for index, axis in enumerate(axes.flat):
-        if index < len(images):
-            _show(axis, np.asarray(images[index], dtype=np.float32) / 255.0)
-            axis.set_xlabel(captions[index], fontsize=7)
-        else:
-            axis.axis("off")
-    return _save(plt, figure, path, None, dpi)
-
 
 
 def comparison(report, path, dpi=80):

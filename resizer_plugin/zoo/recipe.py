@@ -191,6 +191,16 @@ def _check_label_smoothing(source, loss):
             loss["type"]))
 
 
+def _check_schedule(source, optimizer):
+    schedule = optimizer["schedule"]
+    if schedule["type"] in ("step", "exponential") and schedule["decay_epochs"] is None:
+        raise RecipeError(source, "train.optimizer.schedule.decay_epochs", "is required by a {} schedule".format(
+            schedule["type"]))
+    if schedule["min_learning_rate"] > optimizer["learning_rate"]:
+        raise RecipeError(source, "train.optimizer.schedule.min_learning_rate", "{} is above train.optimizer."
+                          "learning_rate {}".format(schedule["min_learning_rate"], optimizer["learning_rate"]))
+
+
 def validate(source, raw):
     """Validate a recipe mapping (already read and overridden) into a :class:`Recipe`."""
     extras = {}
@@ -204,6 +214,7 @@ def validate(source, raw):
     config["runtime"].update(runtime_options, device=runtime.name)
     _check_batch_splits(source, config, runtime, runtime_options)
     _check_label_smoothing(source, config["train"]["loss"])
+    _check_schedule(source, config["train"]["optimizer"])
     if config["output"]["dir"] is None:
         config["output"]["dir"] = os.path.join("runs", config["name"])
     return Recipe(source, config, dataset, dataset_options, stages, family, model, backbone_options, runtime,

@@ -4,11 +4,12 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from .contract import Option, boolean, choice, integer, mapping, number, optional, path, size2d, text
 
-__all__ = ["SCHEMA", "OPEN_SECTIONS", "Data", "Head", "Loss", "Optimizer", "Output", "Train", "host_keys",
+__all__ = ["SCHEMA", "OPEN_SECTIONS", "Data", "Head", "Loss", "Optimizer", "Output", "Schedule", "Train", "host_keys",
            "schema_reference", "section"]
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
+SCHEDULES = ("constant", "cosine", "step", "exponential")
 METRICS = ("accuracy", "top_5_accuracy")
 
 
@@ -53,6 +54,17 @@ SCHEMA = {
             "momentum": Option(number(min=0, max=1), 0.0, "sgd and rmsprop momentum"),
             "nesterov": Option(boolean(), False, "Nesterov momentum (sgd)"),
             "weight_decay": Option(optional(number(min=0)), None, "decoupled weight decay"),
+            "schedule": {
+                "type": Option(choice(SCHEDULES), "constant", "learning-rate schedule after the warmup: constant, "
+                                                              "cosine, step or exponential"),
+                "warmup_epochs": Option(number(min=0), 0.0, "epochs of linear warmup from 0 to learning_rate"),
+                "decay_epochs": Option(optional(number(min=0, min_exclusive=True)), None,
+                                       "cosine: epochs to decay over (null: all after the warmup); step: epochs "
+                                       "between drops; exponential: epochs per factor decay_rate (both required)"),
+                "decay_rate": Option(number(min=0, max=1, min_exclusive=True), 0.1,
+                                     "step and exponential: the factor per decay_epochs"),
+                "min_learning_rate": Option(number(min=0), 0.0, "cosine: the rate it ends at"),
+            },
         },
         "loss": {
             "type": Option(choice(LOSSES), "categorical_crossentropy", "loss function"),
@@ -101,6 +113,15 @@ class Head(NamedTuple):
     dropout: float
 
 
+class Schedule(NamedTuple):
+    """``train.optimizer.schedule:``."""
+    type: str
+    warmup_epochs: float
+    decay_epochs: Optional[float]
+    decay_rate: float
+    min_learning_rate: float
+
+
 class Optimizer(NamedTuple):
     """``train.optimizer:``."""
     type: str
@@ -108,6 +129,7 @@ class Optimizer(NamedTuple):
     momentum: float
     nesterov: bool
     weight_decay: Optional[float]
+    schedule: Schedule
 
 
 class Loss(NamedTuple):

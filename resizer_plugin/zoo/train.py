@@ -10,8 +10,9 @@ from typing import NamedTuple
 from .. import compat
 from ..compat import keras
 from . import pictures
-from .callbacks import EpochCheckpoint, EpochLog, TimeHistory
+from .callbacks import EpochCheckpoint, EpochLog, LearningRateLog, TimeHistory
 from .checkpoints import Checkpoints, TrainingState
+from .contract import DataError
 from .metrics import read_history, run_metrics, trim_history, write_metrics
 from .model import build_model, count_parameters, synchronize_batch_norm
 from .optimization import build_optimizer, build_optimizer_variables, loss_and_metrics
@@ -28,7 +29,19 @@ class _Trainable(NamedTuple):
     checkpoints: Checkpoints
 
 
-def _compiled_model(recipe, num_classes, session, run_dir):
+def _steps_per_epoch(recipe, pipelines):
+    """Optimizer steps per epoch, which a learning-rate schedule counts in (1 where the rate stays constant)."""
+    schedule = recipe.train.optimizer.schedule
+    if recipe.train.steps_per_epoch or (schedule.type == "constant" and not schedule.warmup_epochs):
+        return recipe.train.steps_per_epoch or 1
+    steps = int(pipelines.train.cardinality())
+    if steps < 0:
+        raise DataError("the training split's size is unknown, and train.optimizer.schedule counts in steps: set "
+                        "train.steps_per_epoch")
+    return steps
+
+
+def _compiled_model(recipe, num_classes, session, run_dir, steps_per_epoch):
     """The recipe's model, compiled for ``session``, with its state and checkpoints (inside the strategy)."""
     with session.strategy.scope():
         built = build_model(recipe, num_classes)
@@ -37,7 +50,8 @@ def _compiled_model(recipe, num_classes, session, run_dir):
             log.info("%d replicas: BatchNormalization synchronized across them (%d layers)",
                      session.strategy.num_replicas_in_sync, synchronize_batch_norm(model))
         loss, metrics = loss_and_metrics(recipe.train)
-        model.compile(optimizer=session.wrap_optimizer(build_optimizer(recipe.train.optimizer)), loss=loss,
+        optimizer = build_optimizer(recipe.train.optimizer, steps_per_epoch, recipe.train.epochs)
+        model.compile(optimizer=session.wrap_optimizer(optimizer), loss=loss,
                       metrics=metrics, **compat.jit_compile_argument(session.jit_compile))
         build_optimizer_variables(model.optimizer, model.trainable_variables)
         state = TrainingState()
@@ -60,7 +74,7 @@ def _resume(trainable, recipe, resume, run_dir):
 def _callbacks(recipe, trainable, run_dir, timer):
     resumed = trainable.state.epochs_done > 0
     # the history row before the checkpoint: a kill between the two leaves a row that resuming trims and redoes
-    return [timer, EpochLog(recipe.train.epochs, recipe.train.metrics),
+    return [timer, LearningRateLog(), EpochLog(recipe.train.epochs, recipe.train.metrics),
             keras.callbacks.CSVLogger(run_dir.history, append=resumed),
             EpochCheckpoint(trainable.checkpoints, trainable.state.seconds),
             keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0)]
@@ -112,7 +126,7 @@ def _train_in_scope(recipe, session, run_dir, resume):
     num_classes, chief = len(info.class_names), session.is_chief()
     pipelines = recipe_pipelines(recipe, num_classes, session)
     skipped = _skipped_inputs(recipe, info)
-    trainable = _compiled_model(recipe, num_classes, session, run_dir)
+    trainable = _compiled_model(recipe, num_classes, session, run_dir, _steps_per_epoch(recipe, pipelines))
     _resume(trainable, recipe, resume, run_dir)
     session.prepare_model(trainable.built.model)
     parameters, trainable_parameters = _log_model(trainable.built.model, info)

@@ -1,0 +1,97 @@
+"""Learning-rate schedules: the rates against hand-worked values, the rate per epoch in history.csv, a resumed run
+continuing its schedule, and bad schedules named."""
+import math
+import os
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from resizer_plugin.zoo.cli.group import zoo
+from resizer_plugin.zoo.metrics import read_history
+from resizer_plugin.zoo.optimization import Warmup, learning_rate
+from resizer_plugin.zoo.schema import Optimizer, Schedule
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _optimizer(rate=0.1, **schedule):
+    fields = dict(type="constant", warmup_epochs=0.0, decay_epochs=None, decay_rate=0.1, min_learning_rate=0.0)
+    fields.update(schedule)
+    return Optimizer("sgd", rate, 0.0, False, None, Schedule(**fields))
+
+
+def _rates(schedule, steps):
+    return [float(schedule(step)) for step in steps]
+
+
+def test_a_constant_rate_stays_a_plain_number():
+    assert learning_rate(_optimizer(), 10, 5) == 0.1
+
+
+def test_cosine_after_a_warmup_against_hand_worked_rates():
+    # 10 steps per epoch, 5 epochs: 1 epoch (10 steps) of warmup, then cosine over the 40 steps left, down to 0.01
+    schedule = learning_rate(_optimizer(type="cosine", warmup_epochs=1, min_learning_rate=0.01), 10, 5)
+    assert isinstance(schedule, Warmup)
+    expected = [0.1 * 1 / 10, 0.1 * 5 / 10, 0.1, 0.01 + 0.09 * (1 + math.cos(math.pi * 0.5)) / 2, 0.01, 0.01]
+    assert _rates(schedule, [0, 4, 10, 30, 50, 60]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_step_and_exponential_decay_by_their_rate_per_decay_epochs():
+    step = learning_rate(_optimizer(type="step", decay_epochs=2, decay_rate=0.5), 10, 6)
+    assert _rates(step, [0, 19, 20, 39, 40]) == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025], rel=1e-5)
+    smooth = learning_rate(_optimizer(type="exponential", decay_epochs=2, decay_rate=0.5), 10, 6)
+    assert _rates(smooth, [10, 20, 30]) == pytest.approx([0.1 * 0.5 ** 0.5, 0.05, 0.1 * 0.5 ** 1.5], rel=1e-5)
+    warm_constant = learning_rate(_optimizer(warmup_epochs=0.5), 10, 6)
+    assert _rates(warm_constant, [0, 4, 5, 100]) == pytest.approx([0.02, 0.1, 0.1, 0.1], rel=1e-5)
+
+
+def _recipe(tmp_path, **schedule):
+    recipe = yaml.safe_load(open(os.path.join(ROOT, "recipes", "quickstart.yaml")))
+    recipe["data"].update(train_examples=8, val_examples=2, batch_size=8)  # 4 steps per epoch
+    recipe["train"].update(epochs=3, log_steps=2)
+    recipe["train"]["optimizer"]["schedule"] = schedule
+    path = tmp_path / "scheduled.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return str(path)
+
+
+@pytest.mark.slow
+def test_history_holds_the_rate_and_a_resumed_run_continues_its_schedule(tmp_path, monkeypatch):
+    from resizer_plugin.zoo import train
+
+    recipe = _recipe(tmp_path, type="cosine", warmup_epochs=1)
+    whole = CliRunner().invoke(zoo, ["train", recipe, "--output-dir", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
+    rates = [row["learning_rate"] for row in read_history(str(tmp_path / "whole" / "history.csv"))]
+    # the rate at each epoch's end: warmup done (0.001), half-way down the cosine, at its end
+    assert rates == pytest.approx([0.001, 0.0005, 0.0], abs=1e-7)
+
+    class StopAfterEpoch2(train.EpochCheckpoint):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "EpochCheckpoint", StopAfterEpoch2)
+    stopped = CliRunner().invoke(zoo, ["train", recipe, "--output-dir", str(tmp_path / "split")])
+    assert stopped.exit_code == 130
+    monkeypatch.undo()
+    resumed = CliRunner().invoke(zoo, ["train", recipe, "--output-dir", str(tmp_path / "split"), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    history = read_history(str(tmp_path / "split" / "history.csv"))
+    assert [row["learning_rate"] for row in history] == pytest.approx(rates, abs=1e-7)
+    assert np.isfinite([row["loss"] for row in history]).all()
+
+
+@pytest.mark.parametrize("schedule, phrase", [
+    ({"warmup_epochs": -1}, "train.optimizer.schedule.warmup_epochs"),
+    ({"type": "step"}, "train.optimizer.schedule.decay_epochs: is required by a step schedule"),
+    ({"type": "cosine", "min_learning_rate": 0.5}, "min_learning_rate: 0.5 is above train.optimizer.learning_rate"),
+    ({"type": "linear"}, "train.optimizer.schedule.type"),
+    ({"decay_rate": 0}, "train.optimizer.schedule.decay_rate"),
+])
+def test_bad_schedules_are_one_line_naming_the_key(tmp_path, schedule, phrase):
+    result = CliRunner().invoke(zoo, ["train", _recipe(tmp_path, **schedule), "--dry-run"])
+    assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
