@@ -104,6 +104,40 @@ def training_curves(history, path, title=None, dpi=80):
     return _save(plt, figure, path, title, dpi)
 
 
+def confusion_matrix(matrix, class_names, path, title=None, dpi=80):
+    """Save the confusion matrix (rows: true class, columns: predicted), each cell with its count."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    size = max(3.5, 0.6 * len(class_names) + 2)
+    figure, axis = plt.subplots(figsize=(size, size))
+    axis.imshow(matrix, cmap="Blues")
+    ticks = range(len(class_names))
+    axis.set_xticks(ticks)
+    axis.set_xticklabels(class_names, rotation=45, ha="right", fontsize=8)
+    axis.set_yticks(ticks)
+    axis.set_yticklabels(class_names, fontsize=8)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    for (row, column), value in np.ndenumerate(matrix):
+        axis.text(column, row, str(value), ha="center", va="center", fontsize=8,
+                  color="white" if value > matrix.max() / 2 else "black")
+    return _save(plt, figure, path, title, dpi)
+
+
+def contact_sheet(images, captions, path, columns=4, dpi=80):
+    """Save uint8 images in a grid, each with its caption (e.g. the predicted classes) under it."""
+    plt = _pyplot()
+    rows = max(1, -(-len(images) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.9 * rows), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        if index < len(images):
+            _show(axis, np.asarray(images[index], dtype=np.float32) / 255.0)
+            axis.set_xlabel(captions[index], fontsize=7)
+        else:
+            axis.axis("off")
+    return _save(plt, figure, path, None, dpi)
+
+
 def comparison(report, path, dpi=80):
     """``zoo compare``'s picture from its report: validation accuracy per epoch (mean line, min-max band over the
     seeds) per recipe, and each seed's final validation accuracy as a dot."""
