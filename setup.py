@@ -45,6 +45,12 @@ setup(
             "rescale = resizer_plugin.stages:rescale",
             "resize = resizer_plugin.stages:resize",
             "learnable_resizer = resizer_plugin.stages:learnable_resizer",
+            "random_flip = resizer_plugin.stages:random_flip",
+            "random_crop = resizer_plugin.stages:random_crop",
+            "random_rotation = resizer_plugin.stages:random_rotation",
+            "random_contrast = resizer_plugin.stages:random_contrast",
+            "random_brightness = resizer_plugin.stages:random_brightness",
+            "rand_augment = resizer_plugin.stages:rand_augment",
         ],
         "zoo.backbones": [
             "keras.applications = resizer_plugin.backbones.keras_applications:keras_applications",

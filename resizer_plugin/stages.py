@@ -1,9 +1,12 @@
 """The stages this package registers in ``zoo.stages`` (see setup.py), exactly as a third-party plugin would."""
+import inspect
+
 from .compat import keras
 from .layers import INTERPOLATIONS, LearnableResizer, Resize
-from .zoo.contract import ImageSpec, Option, Stage, boolean, choice, integer, number, size2d
+from .zoo.contract import ImageSpec, Option, Stage, StageConfigError, boolean, choice, integer, number, size2d
 
-__all__ = ["rescale", "resize", "learnable_resizer"]
+__all__ = ["rescale", "resize", "learnable_resizer", "random_flip", "random_crop", "random_rotation", "random_contrast",
+           "random_brightness", "rand_augment"]
 
 _DEFAULT_TARGET = (150, 150)
 
@@ -50,3 +53,91 @@ learnable_resizer = Stage(
                  filters=Option(integer(min=1), 16, "width n of the inner convolutions"),
                  num_res_blocks=Option(integer(min=0), 1, "residual blocks r, chained")),
     description="learnable resizer of Talebi & Milanfar (ICCV 2021), trained with the backbone")
+
+
+# Augmentations: Keras' own preprocessing layers, random in training and the identity at inference. They go after
+# ``rescale``, before the resizer: [rescale, random_flip, random_crop, learnable_resizer].
+
+def _value_range(value):
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise TypeError("must be [low, high]")
+    low, high = (number()(v) for v in value)
+    if not low < high:
+        raise ValueError("low must be below high")
+    return [float(low), float(high)]
+
+
+def _value_range_option():
+    return Option(_value_range, [0.0, 1.0], "the pixel range coming in ([0, 1] after rescale)")
+
+
+def _fraction(default, help_text):
+    return Option(number(min=0, max=1, min_exclusive=True), default, help_text)
+
+
+def _same_spec(layer_of_options):
+    return lambda options, input_spec: (layer_of_options(options), input_spec)
+
+
+def _with_value_range(layer_class, options, **kwargs):
+    """``layer_class`` given ``value_range`` where it takes one (tf.keras 2's RandomContrast does not)."""
+    if "value_range" in inspect.signature(layer_class.__init__).parameters:
+        kwargs["value_range"] = tuple(options["value_range"])
+    return layer_class(options["factor"], **kwargs)
+
+
+def _random_crop(options):
+    fraction = options["fraction"]
+    if options["mode"] == "shift":
+        return keras.layers.RandomTranslation(fraction, fraction, fill_mode="reflect")
+    return keras.layers.RandomZoom((-fraction, 0.0), fill_mode="reflect")
+
+
+def _rand_augment(options):
+    if not hasattr(keras.layers, "RandAugment"):
+        raise StageConfigError("rand_augment", "type", "needs Keras 3's RandAugment; this is Keras {}".format(
+            keras.__version__))
+    return keras.layers.RandAugment(tuple(options["value_range"]), num_ops=options["num_ops"],
+                                    factor=options["factor"])
+
+
+random_flip = Stage(
+    "random_flip", _same_spec(lambda o: keras.layers.RandomFlip(o["mode"])), trainable=False, augmentation=True,
+    options={"mode": Option(choice(("horizontal", "vertical", "horizontal_and_vertical")), "horizontal",
+                            "which flips")},
+    description="flip at random in training (Keras RandomFlip)")
+
+random_crop = Stage(
+    "random_crop", _same_spec(_random_crop), trainable=False, augmentation=True,
+    options={"mode": Option(choice(("shift", "zoom")), "shift", "shift: pad then crop, as a translation by up to "
+                                                                  "fraction of each side, borders reflected; zoom: a "
+                                                                  "crop of down to 1 - fraction of each side, scaled "
+                                                                  "back (scale-crop)"),
+             "fraction": _fraction(0.1, "the largest shift or zoom, as a fraction of the side")},
+    description="a random crop of the same size in training (Keras RandomTranslation or RandomZoom)")
+
+random_rotation = Stage(
+    "random_rotation", _same_spec(lambda o: keras.layers.RandomRotation(o["factor"], fill_mode="reflect")),
+    trainable=False, augmentation=True,
+    options={"factor": _fraction(0.05, "the largest rotation, as a fraction of a full turn")},
+    description="rotate by a random angle in training, borders reflected (Keras RandomRotation)")
+
+random_contrast = Stage(
+    "random_contrast", _same_spec(lambda o: _with_value_range(keras.layers.RandomContrast, o)), trainable=False,
+    augmentation=True, options={"factor": _fraction(0.2, "contrast scaled by 1 +- up to factor"),
+                                "value_range": _value_range_option()},
+    description="scale the contrast at random in training (Keras RandomContrast)")
+
+random_brightness = Stage(
+    "random_brightness", _same_spec(lambda o: _with_value_range(keras.layers.RandomBrightness, o)),
+    trainable=False, augmentation=True, options={"factor": _fraction(0.2, "brightness shifted by up to factor of "
+                                                                            "the value range"),
+                                                 "value_range": _value_range_option()},
+    description="shift the brightness at random in training (Keras RandomBrightness)")
+
+rand_augment = Stage(
+    "rand_augment", _same_spec(_rand_augment), trainable=False, augmentation=True,
+    options={"num_ops": Option(integer(min=1), 2, "operations applied to each image"),
+             "factor": _fraction(0.5, "strength of each operation"), "value_range": _value_range_option()},
+    description="RandAugment in training (Keras 3's RandAugment)")
+

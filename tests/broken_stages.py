@@ -176,6 +176,17 @@ class LogOfNegative(Scale):
 
 produces_nan = _scale_stage("produces_nan", LogOfNegative)
 
+class AlwaysFlipped(Scale):
+    """Flips in training, as an augmentation does, but at inference too."""
+
+    def call(self, inputs, training=None):
+        return tf.cast(inputs, self.compute_dtype)[:, :, ::-1, :]
+
+
+flips_at_inference = _scale_stage("flips_at_inference", AlwaysFlipped, augmentation=True,
+                                  options={"scale": Option(number(), 1.0)})
+never_augments = _scale_stage("never_augments", augmentation=True, options={"scale": Option(number(), 1.0)})
+
 #: check name -> broken stages that check must reject, with a phrase its message must contain
 BROKEN = {
     "check_builds_from_defaults": [(fails_to_build, "does not build")],
@@ -191,6 +202,8 @@ BROKEN = {
     "check_rejects_bad_config": [(accepts_anything, "accepted the bad option"),
                                  (ignores_unknown_keys, "no_such_option_zz")],
     "check_fit_step_in_front_of_backbone": [(produces_nan, "nan")],
+    "check_augmentation": [(flips_at_inference, "it must be the identity"),
+                           (never_augments, "five training calls left the photos as they were")],
 }
 
 __all__ = ["BROKEN", "ImageSpec"]

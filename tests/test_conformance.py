@@ -3,7 +3,9 @@ import pytest
 
 from resizer_plugin.testing import conformance
 from resizer_plugin.testing.conformance import CHECKS, ConformanceError, check_stage, parametrize_with_checks
+from resizer_plugin.compat import IS_KERAS_3
 from resizer_plugin.zoo import registry
+from resizer_plugin.zoo.contract import ImageSpec, StageConfigError
 
 from .broken_stages import BROKEN, forgets_config, produces_nan
 
@@ -16,7 +18,21 @@ def test_this_package_registers_its_three_stages():
 
 @parametrize_with_checks(REGISTERED)
 def test_registered_stage_conforms(stage, check):
+    if stage.name == "rand_augment" and not IS_KERAS_3:
+        pytest.skip("RandAugment is a Keras 3 layer; on Keras 2 the stage refuses to build (tested below)")
     check(stage)
+
+
+@pytest.mark.skipif(IS_KERAS_3, reason="Keras 3 has RandAugment")
+def test_rand_augment_on_keras_2_says_it_needs_keras_3():
+    with pytest.raises(StageConfigError, match="rand_augment.*needs Keras 3's RandAugment"):
+        registry.stages.load("rand_augment")({}, ImageSpec(32, 32, 3))
+
+
+def test_augmentations_are_declared_and_the_others_are_not():
+    declared = {name for name in REGISTERED if registry.stages.load(name).augmentation}
+    assert {"random_flip", "random_crop", "random_rotation", "random_contrast", "random_brightness",
+            "rand_augment"} <= declared and not declared & {"rescale", "resize", "learnable_resizer"}
 
 
 def test_every_check_has_a_broken_stage():

@@ -19,7 +19,7 @@ from ..photos import sample_photos
 __all__ = ["CHECKS", "ConformanceError", "check_stage", "parametrize_with_checks", "resolve_stage",
            "check_builds_from_defaults", "check_output_spec", "check_config_round_trip", "check_keras_save_load",
            "check_gradients", "check_deterministic_inference", "check_mixed_precision", "check_tf_function_and_xla",
-           "check_rejects_bad_config", "check_fit_step_in_front_of_backbone"]
+           "check_rejects_bad_config", "check_fit_step_in_front_of_backbone", "check_augmentation"]
 
 _SPEC = ImageSpec(96, 96, 3)
 _ATOL = 1e-5
@@ -272,9 +272,25 @@ def check_fit_step_in_front_of_backbone(stage):
         _fail(stage, "non-finite weights after one fit step: {}".format(bad))
 
 
+def check_augmentation(stage):
+    """A stage declared ``augmentation=True`` is the identity at inference and, in training, changes a real photo
+    (in at least one of five calls: a random flip may leave one unchanged). Other stages are not random by
+    declaration and pass."""
+    stage, layer, x, inferred = _built_on_photos(stage)
+    if not stage.augmentation:
+        return
+    _assert_close(stage, "an augmentation at inference vs its input (it must be the identity)", x, inferred)
+    for seed in range(5):
+        _seed(seed)
+        trained = layer(x, training=True)
+        if tuple(trained.shape) == tuple(x.shape) and _max_diff(x, trained) > 1e-3:
+            return
+    _fail(stage, "declared an augmentation, but five training calls left the photos as they were")
+
+
 CHECKS = (check_builds_from_defaults, check_output_spec, check_config_round_trip, check_keras_save_load,
           check_gradients, check_deterministic_inference, check_mixed_precision, check_tf_function_and_xla,
-          check_rejects_bad_config, check_fit_step_in_front_of_backbone)
+          check_rejects_bad_config, check_fit_step_in_front_of_backbone, check_augmentation)
 
 
 def check_stage(stage, checks=CHECKS):

@@ -31,14 +31,16 @@ class Stage(Configurable):
         options: option name -> :class:`Option`.
         trainable: whether the layer has trainable weights (the conformance kit checks it).
         description: one line for ``zoo-run --list``.
+        augmentation: a data augmentation: random in training, the identity at inference (the conformance kit
+            checks both).
     """
 
     kind = "stage"
 
     def __init__(self, name: str, build: Callable, options: Mapping[str, Option], trainable: bool,
-                 description: str = ""):
+                 description: str = "", augmentation: bool = False):
         super().__init__(name, options, description)
-        self._build, self.trainable = build, bool(trainable)
+        self._build, self.trainable, self.augmentation = build, bool(trainable), bool(augmentation)
 
     def _error(self, key, message):
         return StageConfigError(self.name, key, message)

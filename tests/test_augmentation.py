@@ -1,0 +1,50 @@
+"""Augmentation stages in a recipe: trained in front of the resizer, the identity when the run is measured again,
+and bad options named with their key."""
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from resizer_plugin.compat import IS_KERAS_3
+from resizer_plugin.zoo.cli.group import zoo
+
+AUGMENTATIONS = [{"type": "random_flip"}, {"type": "random_crop", "mode": "zoom", "fraction": 0.2},
+                 {"type": "random_rotation"}, {"type": "random_contrast"}, {"type": "random_brightness", "factor": 0.1}]
+AUGMENTATIONS += [{"type": "rand_augment", "num_ops": 1}] if IS_KERAS_3 else []
+
+
+def _recipe(tmp_path, stages):
+    recipe = {"name": "augmented", "seed": 5,
+              "data": {"source": "photo_crops", "image_size": [48, 48], "batch_size": 8, "train_examples": 8,
+                       "val_examples": 4},
+              "model": {"stages": [{"type": "rescale"}] + stages + [{"type": "learnable_resizer",
+                                                                     "target_size": [24, 24], "filters": 4}],
+                        "backbone": {"type": "small_cnn", "filters": 8, "blocks": 2}},
+              "train": {"epochs": 2, "optimizer": {"type": "adam", "learning_rate": 0.003}, "log_steps": 2},
+              "runtime": {"device": "cpu"}}
+    path = tmp_path / "augmented.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return str(path)
+
+
+@pytest.mark.slow
+def test_a_recipe_trains_with_every_augmentation_and_measures_without_them(tmp_path):
+    out = tmp_path / "run"
+    trained = CliRunner().invoke(zoo, ["train", _recipe(tmp_path, AUGMENTATIONS), "--output-dir", str(out)])
+    assert trained.exit_code == 0, trained.output
+    evaluated = CliRunner().invoke(zoo, ["eval", str(out)])
+    assert evaluated.exit_code == 0, evaluated.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert json.loads((out / "eval.json").read_text())["accuracy"] == pytest.approx(metrics["best_val_accuracy"])
+
+
+@pytest.mark.parametrize("stage, phrase", [
+    ({"type": "random_flip", "mode": "diagonal"}, "model.stages[1].mode"),
+    ({"type": "random_crop", "fraction": 1.5}, "model.stages[1].fraction"),
+    ({"type": "random_contrast", "value_range": [1, 0]}, "model.stages[1].value_range"),
+    ({"type": "random_rotation", "angle": 10}, "model.stages[1].angle"),
+])
+def test_bad_augmentation_options_are_one_line_naming_the_key(tmp_path, stage, phrase):
+    result = CliRunner().invoke(zoo, ["train", _recipe(tmp_path, [stage]), "--dry-run"])
+    assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
