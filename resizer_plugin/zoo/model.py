@@ -6,13 +6,19 @@ import numpy as np
 from ..compat import keras, set_random_seed
 from .contract import ImageSpec
 
-__all__ = ["RecipeModel", "build_model", "count_parameters", "set_batch_norm_momentum", "synchronize_batch_norm"]
+__all__ = ["ModelError", "RecipeModel", "build_model", "count_parameters", "set_batch_norm_momentum",
+           "synchronize_batch_norm"]
+
+
+class ModelError(ValueError):
+    """The recipe's backbone refused its arguments (a weights file that does not fit, say); names the key."""
 
 
 class RecipeModel(NamedTuple):
     model: object          # the whole classifier
     stages: object         # image -> output of the last stage (what the backbone sees), for pictures
     backbone_input: ImageSpec
+    backbone: object       # the backbone, a layer of ``model`` (frozen for train.freeze_backbone_epochs)
 
 
 def _stages(recipe, inputs):
@@ -47,13 +53,16 @@ def build_model(recipe, num_classes):
     inputs = keras.Input((spec.height, spec.width, spec.channels), dtype="uint8", name="image")
     stages_output, spec = _stages(recipe, inputs)
     set_random_seed(recipe.seed + BACKBONE_SEED_OFFSET)
-    backbone = recipe.backbone.build(recipe.backbone_model, recipe.backbone_options, spec)
+    try:
+        backbone = recipe.backbone.build(recipe.backbone_model, recipe.backbone_options, spec)
+    except ValueError as error:  # the contract's way for a family to refuse its arguments
+        raise ModelError("{}: model.backbone: {}".format(recipe.source, error)) from None
     outputs = _head(recipe.head, backbone(stages_output), num_classes)
     name = "".join(c if c.isalnum() or c in "_-" else "_" for c in recipe.name)
     model = keras.Model(inputs, outputs, name=name)
     if recipe.train.batch_norm_momentum is not None:
         set_batch_norm_momentum(model, recipe.train.batch_norm_momentum)
-    return RecipeModel(model, keras.Model(inputs, stages_output), spec)
+    return RecipeModel(model, keras.Model(inputs, stages_output), spec, backbone)
 
 
 def count_parameters(model):

@@ -72,6 +72,9 @@ SCHEMA = {
         },
         "metrics": Option(_metrics, ["accuracy"], "accuracy, top_5_accuracy"),
         "log_steps": Option(integer(min=1), 100, "throughput log line every N steps"),
+        "freeze_backbone_epochs": Option(integer(min=0), 0, "first epochs with the backbone frozen (its weights "
+                                                           "and BatchNorm statistics kept): the stages learn on a "
+                                                           "pretrained backbone, then both train"),
         "batch_norm_momentum": Option(optional(number(min=0, max=0.999)), None,
                                       "momentum of every BatchNormalization's moving statistics (null: Keras' "
                                       "0.99); 0.9 suits short runs, whose inference statistics 0.99 leaves stale"),
@@ -152,6 +155,7 @@ class Train(NamedTuple):
     loss: Loss
     metrics: List[str]
     log_steps: int
+    freeze_backbone_epochs: int
     batch_norm_momentum: Optional[float]
 
 

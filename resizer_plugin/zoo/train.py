@@ -80,14 +80,36 @@ def _callbacks(recipe, trainable, run_dir, timer):
             keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0)]
 
 
-def _fit(recipe, trainable, pipelines, run_dir):
+def _phases(train, epochs_done):
+    """(first epoch, end epoch, backbone frozen) of the epochs left to train, the frozen ones first."""
+    frozen_end = min(train.freeze_backbone_epochs, train.epochs)
+    phases = [(epochs_done, frozen_end, True)] if epochs_done < frozen_end else []
+    if max(epochs_done, frozen_end) < train.epochs:
+        phases.append((max(epochs_done, frozen_end), train.epochs, False))
+    return phases
+
+
+def _freeze_backbone(recipe, trainable, session, frozen):
+    """Freeze or thaw the backbone and compile again; the optimizer, with slots for every weight, is kept."""
+    built = trainable.built
+    if built.backbone.trainable != frozen:
+        return
+    built.backbone.trainable = not frozen
+    with session.strategy.scope():
+        loss, metrics = loss_and_metrics(recipe.train)
+        built.model.compile(optimizer=built.model.optimizer, loss=loss, metrics=metrics,
+                            **compat.jit_compile_argument(session.jit_compile))
+    log.info("epochs from %d: backbone %s", trainable.state.epochs_done + 1, "frozen" if frozen else "training")
+
+
+def _fit(recipe, trainable, pipelines, run_dir, session):
     """Train the remaining epochs; the throughput timer (this process's examples), for its rates."""
     train = recipe.train
     timer = TimeHistory(pipelines.batch_size, train.log_steps)
-    if trainable.state.epochs_done < train.epochs:
+    for first, end, frozen in _phases(train, trainable.state.epochs_done):
+        _freeze_backbone(recipe, trainable, session, frozen)
         trainable.built.model.fit(
-            pipelines.train, validation_data=pipelines.val, epochs=train.epochs,
-            initial_epoch=trainable.state.epochs_done,
+            pipelines.train, validation_data=pipelines.val, epochs=end, initial_epoch=first,
             steps_per_epoch=train.steps_per_epoch, validation_steps=train.validation_steps,
             callbacks=_callbacks(recipe, trainable, run_dir, timer), shuffle=False,
             verbose=1 if sys.stdout.isatty() else 0)  # EpochLog writes the epoch lines
@@ -133,7 +155,7 @@ def _train_in_scope(recipe, session, run_dir, resume):
     sample = picture_images(recipe, num_classes, recipe.output.picture_images) if chief else None
     if chief and (trainable.state.epochs_done == 0 or not os.path.isfile(run_dir.picture("resizer_before.png"))):
         _draw_stages(recipe, trainable.built, sample, run_dir, "before")
-    timer = _fit(recipe, trainable, pipelines, run_dir)
+    timer = _fit(recipe, trainable, pipelines, run_dir, session)
     history = read_history(run_dir.history)
     if chief:
         _draw_after(recipe, trainable, sample, run_dir, history)

@@ -45,12 +45,13 @@ def open_run_or_fail(run_dir, checkpoint, data_dir=None):
     from ..checkpoints import CheckpointError
     from ..contract import DataError, OptionError
     from ..finished_run import RunError, open_run
+    from ..model import ModelError
     from ..recipe import RecipeError
     from ..registry import PluginError
 
     try:
         return open_run(run_dir, checkpoint, data_dir)
-    except (RunError, RecipeError, CheckpointError, PluginError, OptionError) as error:
+    except (RunError, RecipeError, CheckpointError, PluginError, OptionError, ModelError) as error:
         fail(str(error))
     except DataError as error:
         fail("{}: {}".format(run_dir, data_problem(error)))

@@ -50,10 +50,13 @@ def _print_data_and_stages(recipe, info):
 
 
 def _dry_run(recipe):
-    from ..model import build_model, count_parameters
+    from ..model import ModelError, build_model, count_parameters
 
     info, problem = describe_data(recipe)
-    built = build_model(recipe, len(info.class_names) if info else 2)
+    try:
+        built = build_model(recipe, len(info.class_names) if info else 2)
+    except ModelError as error:
+        fail(str(error))
     click.echo("recipe      {} ({})".format(recipe.name, recipe.source))
     _print_data_and_stages(recipe, info)
     click.echo("backbone    {}{} {}".format(recipe.backbone.name, "/" + recipe.backbone_model if recipe.backbone_model
@@ -140,6 +143,7 @@ def _train(recipe, resume):
     """Train with the errors a user can fix as one line (exit 2), and a crash reported with its log (exit 1)."""
     from ..contract import DataError, OptionError
     from ..logs import log_file
+    from ..model import ModelError
     from ..registry import PluginError
     from ..run_dir import OutputDirError
     from ..train import start_run, train
@@ -154,6 +158,9 @@ def _train(recipe, resume):
             train(recipe, session, run_dir, resume=resume)
     except (OutputDirError, PluginError, OptionError) as error:
         fail(str(error))
+    except ModelError as error:
+        fail("{}\n  nothing was trained; after fixing the recipe, rerun with --resume (or remove {})".format(
+            error, out))
     except DataError as error:
         fail("{}: {}".format(recipe.source, error))
     except KeyboardInterrupt:
