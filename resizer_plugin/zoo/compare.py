@@ -6,6 +6,7 @@ model is seeded again before its backbone; see model.build_model). A compare run
 the finished runs (those with metrics.json) and resumes an interrupted one from its last checkpoint.
 """
 import os
+import shlex
 import subprocess
 import sys
 from typing import NamedTuple
@@ -69,14 +70,11 @@ def run_all(runs, overrides=(), data_dir=None, progress=print):
         code = subprocess.call(_command(run, overrides, data_dir))
         if code != 0:
             raise RunFailed("{} failed (zoo-run exit status {}); its log is in {}; run the same compare again "
-                               "to resume".format(where, code, run.folder))
-
+                            "to resume".format(where, code, run.folder))
 
 
 def command_line(recipe_files, seeds, output_dir, overrides=(), data_dir=None):
     """The ``zoo compare`` command that makes (and resumes) this compare, for the report."""
-    import shlex
-
     words = ["zoo", "compare"] + list(recipe_files) + ["--seeds", str(seeds), "--output-dir", output_dir]
     for override in overrides:
         words += ["--set", override]

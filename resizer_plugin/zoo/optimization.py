@@ -24,9 +24,6 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
         later = self.after(tf.maximum(step - self.warmup_steps, 0.0)) if self.after else self.learning_rate
         return tf.where(step < self.warmup_steps, warming, tf.cast(later, tf.float32))
 
-    def get_config(self):
-        return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps, "after": self.after}
-
 
 def learning_rate(config: Optimizer, steps_per_epoch, epochs):
     """``train.optimizer``'s rate: a float, or a schedule of the optimizer's step (Keras' own decays, behind a
