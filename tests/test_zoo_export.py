@@ -17,10 +17,10 @@ def _zoo(*args):
     return CliRunner().invoke(zoo, [str(a) for a in args])
 
 
-def _keras_model(run_dir):
+def _open(run_dir):
     from resizer_plugin.zoo.finished_run import open_run
 
-    return open_run(str(run_dir)).model.model
+    return open_run(str(run_dir))
 
 
 def _photos():
@@ -70,7 +70,7 @@ def test_every_format_is_checked_in_a_fresh_process_and_matches_keras(small_run,
     records = {r["format"]: r for r in report["artifacts"]}
     assert sorted(records) == ["keras", "onnx", "savedmodel", "tflite"]
     images = _photos()
-    expected = np.asarray(_keras_model(small_run)(images, training=False))
+    expected = np.asarray(_open(small_run).model.model(images, training=False))
     assert np.allclose(expected.sum(axis=1), 1.0, atol=1e-5) and expected.std() > 0.01
     for fmt, record in records.items():
         path = out / record["file"]
@@ -95,12 +95,6 @@ def test_quantized_tflite_reports_its_top1_agreement_on_the_whole_validation_spl
     quantized_top1 = np.argmax(_artifact_outputs("tflite", out / "model_dynamic_int8.tflite", images), axis=1)
     assert quantized["top1_agreement"] == pytest.approx(np.mean(float_top1 == quantized_top1))
     assert "top-1 agreement" in result.output
-
-
-def _open(run_dir):
-    from resizer_plugin.zoo.finished_run import open_run
-
-    return open_run(str(run_dir))
 
 
 @pytest.mark.slow
