@@ -23,8 +23,9 @@ def _resized_spec(options, input_spec):
     return ImageSpec(options["target_size"][0], options["target_size"][1], input_spec.channels)
 
 
-def _build_rescale(options, input_spec):
-    return keras.layers.Rescaling(options["scale"], options["offset"]), input_spec
+def _same_spec(layer_of_options):
+    """A stage builder for a layer that keeps the image's size and channels."""
+    return lambda options, input_spec: (layer_of_options(options), input_spec)
 
 
 def _build_resize(options, input_spec):
@@ -38,7 +39,7 @@ def _build_learnable_resizer(options, input_spec):
 
 
 rescale = Stage(
-    "rescale", _build_rescale, trainable=False,
+    "rescale", _same_spec(lambda o: keras.layers.Rescaling(o["scale"], o["offset"])), trainable=False,
     options={"scale": Option(number(), 1.0 / 255.0, "multiplier (1/255 maps uint8 pixels to [0, 1])"),
              "offset": Option(number(), 0.0, "added after scaling")},
     description="pixels * scale + offset, as float")
@@ -73,10 +74,6 @@ def _value_range_option():
 
 def _fraction(default, help_text):
     return Option(number(min=0, max=1, min_exclusive=True), default, help_text)
-
-
-def _same_spec(layer_of_options):
-    return lambda options, input_spec: (layer_of_options(options), input_spec)
 
 
 def _with_value_range(layer_class, options, **kwargs):
