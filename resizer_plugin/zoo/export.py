@@ -190,12 +190,11 @@ def _file_name(fmt, quantize):
 
 def _jobs(run, model, formats, quantize):
     """(format, quantization, (images, Keras probabilities)) of each artifact to write."""
-    compared = _validation_images(run, COMPARED_IMAGES)
-    reference = (compared, _probabilities(model, compared))
-    jobs = [(fmt, None, reference) for fmt in formats]
+    images = _validation_images(run, None if quantize else COMPARED_IMAGES)
+    probabilities = _probabilities(model, images)
+    jobs = [(fmt, None, (images[:COMPARED_IMAGES], probabilities[:COMPARED_IMAGES])) for fmt in formats]
     if quantize:
-        everything = _validation_images(run)
-        jobs.append(("tflite", quantize, (everything, _probabilities(model, everything))))
+        jobs.append(("tflite", quantize, (images, probabilities)))
     return jobs
 
 
