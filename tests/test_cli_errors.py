@@ -59,6 +59,8 @@ CASES = [
     ("label smoothing with sparse loss",
      _with(lambda r: r["train"].update(loss={"type": "sparse_categorical_crossentropy", "label_smoothing": 0.1})),
      "train.loss.label_smoothing", "categorical_crossentropy"),
+    ("step checkpoints every 0 steps", _with(lambda r: r["train"].update(checkpoint_every_steps=0)),
+     "train.checkpoint_every_steps", ">= 1 (got 0)"),
     ("dropout out of range", _with(lambda r: r["model"].update(head={"dropout": 1.5})), "model.head.dropout",
      "between 0 and 0.99"),
 ]

@@ -10,7 +10,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # what runs again on Keras 2 (docs/runtimes.md says the same): the non-slow tests of the layer, the stages with the
 # conformance kit, the Ascend adapter and its port, the run's callbacks, zoo-run end to end and zoo eval, and the
-# tests marked keras2 (the SIGKILL-and-resume run, eval reproducing training)
+# tests marked keras2 (the SIGKILL-and-resume runs, eval reproducing training)
 KERAS_2_TESTS = ["tests/test_layers.py", "tests/test_conformance.py", "tests/test_ascend.py", "tests/test_ascend_port.py",
                  "tests/test_callbacks.py", "tests/test_zoo_run.py", "tests/test_zoo_eval.py", "tests/test_zoo_export.py"]
 #: the tests that skip on Keras 2, and why: FusedBatchNormalization replaces Keras 3's BatchNormalization only (4);
@@ -40,7 +40,9 @@ def test_designated_tests_pass_on_keras_2():
     assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary
     skipped = re.search(r"(\d+) skipped", summary)
     assert (int(skipped.group(1)) if skipped else 0) == KERAS_2_SKIPS, result.stdout[-3000:]
-    assert "PASSED tests/test_zoo_run.py::test_sigkill_in_epoch_2_then_resume_finishes_all_epochs" in result.stdout
+    for resumed in ("test_sigkill_in_epoch_2_then_resume_finishes_all_epochs",
+                    "test_a_run_killed_inside_an_epoch_resumes_there_and_ends_on_the_same_optimizer_step"):
+        assert "PASSED tests/test_zoo_run.py::" + resumed in result.stdout
 
 
 def test_code_needs_no_python_newer_than_3_8():

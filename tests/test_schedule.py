@@ -68,13 +68,13 @@ def test_history_holds_the_rate_and_a_resumed_run_continues_its_schedule(tmp_pat
     # the rate at each epoch's end: warmup done (0.001), half-way down the cosine, at its end
     assert rates == pytest.approx([0.001, 0.0005, 0.0], abs=1e-7)
 
-    class StopAfterEpoch2(train.EpochCheckpoint):
+    class StopAfterEpoch2(train.SaveCheckpoints):
         def on_epoch_end(self, epoch, logs=None):
             super().on_epoch_end(epoch, logs)
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(train, "EpochCheckpoint", StopAfterEpoch2)
+    monkeypatch.setattr(train, "SaveCheckpoints", StopAfterEpoch2)
     stopped = CliRunner().invoke(zoo, ["train", recipe, "--output-dir", str(tmp_path / "split")])
     assert stopped.exit_code == 130
     monkeypatch.undo()

@@ -2,6 +2,7 @@
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -135,17 +136,19 @@ def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
     assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-3")
 
 
-#: run as ``python -c DRIVER recipe args...``: zoo-run, killed (SIGKILL) inside the write of checkpoint 2, after its
-#: data files went to disk (torn here) and before the pointer to it was replaced
+#: run as ``python -c DRIVER CHECKPOINT recipe args...``: zoo-run, killed (SIGKILL) inside the write of the
+#: checkpoint whose path ends with CHECKPOINT, after its data files went to disk (torn here) and before the pointer to
+#: it was replaced
 TORN_CHECKPOINT_DRIVER = """
 import os, signal, sys
 from tensorflow.python.checkpoint import checkpoint_management
 real_update = checkpoint_management.update_checkpoint_state_internal
+torn = sys.argv.pop(1)
 
 def torn_update(save_dir, model_checkpoint_path, *args, **kwargs):
-    if model_checkpoint_path.endswith("ckpt-2") and not save_dir.rstrip("/").endswith("best"):
+    if model_checkpoint_path.endswith(torn):
         for name in os.listdir(save_dir):
-            if name.startswith("ckpt-2.data"):
+            if name.startswith(os.path.basename(torn) + ".data"):
                 with open(os.path.join(save_dir, name), "r+b") as handle:
                     handle.truncate(16)
         os.kill(os.getpid(), signal.SIGKILL)
@@ -157,21 +160,57 @@ main(sys.argv[1:])
 """
 
 
+def _killed_inside_the_write_of(checkpoint, args):
+    killed = subprocess.run([sys.executable, "-c", TORN_CHECKPOINT_DRIVER, checkpoint] + args, capture_output=True,
+                            text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+
+
+def _resumed(args):
+    result = subprocess.run([sys.executable, "-m", "resizer_plugin.zoo.cli", "--resume"] + args, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
 @pytest.mark.slow
 def test_a_kill_inside_a_checkpoint_write_keeps_the_previous_one_and_the_history_in_step(tmp_path):
     recipe, out = _small_recipe(tmp_path), tmp_path / "run"
     args = [str(recipe), "--output-dir", str(out), "--set", "train.steps_per_epoch=3"]
-    killed = subprocess.run([sys.executable, "-c", TORN_CHECKPOINT_DRIVER] + args, capture_output=True, text=True)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    _killed_inside_the_write_of("checkpoints/ckpt-2", args)
     assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-1")
     assert len((out / "history.csv").read_text().splitlines()) == 1 + 2  # epoch 2's row, not its checkpoint
-    result = subprocess.run([sys.executable, "-m", "resizer_plugin.zoo.cli", "--resume"] + args,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = _resumed(args)
     assert "1 of 3 epochs done (optimizer step 3)" in result.stderr
     history = (out / "history.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in history[1:]] == ["0", "1", "2"]
     assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-3") and _metrics(out)["epochs"] == 3
+
+
+def _optimizer_step(checkpoint):
+    reader = tf.train.load_checkpoint(checkpoint)
+    names = [name for name in reader.get_variable_to_shape_map() if re.match(r"optimizer/_?iter(ations)?/", name)]  # Keras 3, Keras 2
+    assert len(names) == 1, names
+    return int(reader.get_tensor(names[0]))
+
+
+@pytest.mark.slow
+@pytest.mark.keras2
+def test_a_run_killed_inside_an_epoch_resumes_there_and_ends_on_the_same_optimizer_step(tmp_path):
+    recipe, out = _small_recipe(tmp_path), tmp_path / "run"
+    args = [str(recipe), "--output-dir", str(out), "--set", "train.epochs=2", "--set", "train.steps_per_epoch=10",
+            "--set", "train.checkpoint_every_steps=4"]
+    # step checkpoints at optimizer steps 4, 8, 12 and 16 (10 and 20 end epochs); killed inside the write of 16's
+    _killed_inside_the_write_of("steps/ckpt-16", args)
+    kept = tf.train.latest_checkpoint(str(out / "checkpoints" / "steps"))
+    assert kept.endswith("steps/ckpt-12") and 16 - _optimizer_step(kept) <= 4  # at most checkpoint_every_steps lost
+    result = _resumed(args)
+    assert "1 of 2 epochs done (optimizer step 12), 2 steps into epoch 2" in result.stderr
+    assert "\n8/8 - " in result.stderr  # the rest of epoch 2
+    history = (out / "history.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in history[1:]] == ["0", "1"]
+    final = tf.train.latest_checkpoint(str(out / "checkpoints"))
+    assert final.endswith("ckpt-2") and _optimizer_step(final) == 2 * 10  # as many steps as an uninterrupted run
 
 
 def test_resume_of_a_finished_run_trains_nothing_more(tmp_path):

@@ -1,12 +1,12 @@
 """The Keras callbacks of a training run: the throughput and epoch lines scripts read, the learning rate in the
-epoch's logs, and a checkpoint after every epoch."""
+epoch's logs, and the checkpoints (after every epoch, and every N steps if asked)."""
 import time
 
 from ..compat import keras
 from .logs import MACHINE_READ, log
 from .optimization import current_learning_rate
 
-__all__ = ["EpochCheckpoint", "EpochLog", "LearningRateLog", "TimeHistory"]
+__all__ = ["EpochLog", "LearningRateLog", "SaveCheckpoints", "TimeHistory"]
 
 
 class TimeHistory(keras.callbacks.Callback):
@@ -97,16 +97,35 @@ class EpochLog(keras.callbacks.Callback):
                  extra=MACHINE_READ)
 
 
-class EpochCheckpoint(keras.callbacks.Callback):
-    """After each epoch, save a checkpoint (and the best one) through :class:`~.checkpoints.Checkpoints`."""
+class SaveCheckpoints(keras.callbacks.Callback):
+    """After each epoch, save a checkpoint (and the best one) through :class:`~.checkpoints.Checkpoints`; with
+    ``every_steps``, also one after every that many optimizer steps that do not end an epoch. ``steps_done``: the
+    steps of the first epoch done before this ``fit`` (it resumes inside that epoch)."""
 
-    def __init__(self, checkpoints, elapsed_before):
+    def __init__(self, checkpoints, elapsed_before, every_steps=None, steps_done=0):
         super().__init__()
         self.checkpoints, self.elapsed_before, self.started = checkpoints, elapsed_before, time.time()
+        self.every_steps, self.steps_done = every_steps, steps_done
+        self.epoch, self.optimizer_step = 0, 0
+
+    def _elapsed(self):
+        return self.elapsed_before + time.time() - self.started
+
+    def on_train_begin(self, logs=None):
+        self.optimizer_step = int(self.model.optimizer.iterations.numpy())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.optimizer_step += 1
+        ends_epoch = batch + 1 == self.params.get("steps")
+        if self.every_steps and self.optimizer_step % self.every_steps == 0 and not ends_epoch:
+            self.checkpoints.save_step(self.epoch, self.steps_done + batch + 1, self.optimizer_step, self._elapsed())
 
     def on_epoch_end(self, epoch, logs=None):
-        elapsed = self.elapsed_before + time.time() - self.started
-        self.checkpoints.save_epoch(epoch + 1, elapsed, (logs or {}).get("val_accuracy"))
+        self.steps_done = 0
+        self.checkpoints.save_epoch(epoch + 1, self._elapsed(), (logs or {}).get("val_accuracy"))
 
 
 class LearningRateLog(keras.callbacks.Callback):

@@ -1,4 +1,5 @@
-"""Checkpoint and resume: the model, the optimizer and the run's progress, saved after every epoch.
+"""Checkpoint and resume: the model, the optimizer and the run's progress, saved after every epoch (and every
+``train.checkpoint_every_steps`` optimizer steps inside epochs).
 
 A checkpoint is written before the pointer file that names it is replaced (atomically), so the checkpoint
 folder stays readable whenever the process dies.
@@ -15,11 +16,13 @@ KEEP = 3
 
 
 class TrainingState:
-    """What a checkpoint holds besides the model and optimizer: epochs done, best validation accuracy so far and
-    training seconds so far. Create it inside the runtime's strategy scope."""
+    """What a checkpoint holds besides the model and optimizer: epochs done, steps done in the next epoch (0 but in
+    a checkpoint saved inside an epoch), best validation accuracy so far and training seconds so far. Create it
+    inside the runtime's strategy scope."""
 
     def __init__(self):
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.best = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
         self.elapsed = tf.Variable(0.0, dtype=tf.float64, trainable=False)
 
@@ -28,8 +31,18 @@ class TrainingState:
         return int(self.epoch.numpy())
 
     @property
+    def steps_into_epoch(self) -> int:
+        return int(self.step.numpy())
+
+    @property
     def seconds(self) -> float:
         return float(self.elapsed.numpy())
+
+
+def _progress(path):
+    """(epochs done, steps into the next epoch) of a checkpoint of the run, read from its files."""
+    reader = tf.train.load_checkpoint(path)
+    return tuple(int(reader.get_tensor(name + "/.ATTRIBUTES/VARIABLE_VALUE")) for name in ("epoch", "step"))
 
 
 def _weights_checkpoint(model):
@@ -40,26 +53,39 @@ def _weights_checkpoint(model):
 
 
 class Checkpoints:
-    """The run's checkpoints: ``ckpt-<epoch>`` (the last :data:`KEEP`) and ``best/`` (the model only)."""
+    """The run's checkpoints: ``ckpt-<epoch>`` (the last :data:`KEEP`), ``best/`` (the model only) and ``steps/``
+    (the last one saved inside an epoch, ``ckpt-<optimizer step>``)."""
 
     def __init__(self, run_dir, model, state: TrainingState):
         self.state = state
         checkpoint = tf.train.Checkpoint(variables=list(model.variables), model=model, optimizer=model.optimizer,
-                                         epoch=state.epoch, best=state.best, elapsed=state.elapsed)
+                                         epoch=state.epoch, step=state.step, best=state.best, elapsed=state.elapsed)
         self.manager = tf.train.CheckpointManager(checkpoint, run_dir.checkpoints, max_to_keep=KEEP)
+        self.step_manager = tf.train.CheckpointManager(checkpoint, run_dir.step_checkpoints, max_to_keep=1)
         self.best_manager = tf.train.CheckpointManager(_weights_checkpoint(model), run_dir.best_checkpoints,
                                                        max_to_keep=1)
 
     def restore_latest(self):
-        """Restore the last checkpoint into the model, optimizer and state; its path, or None when there is none."""
-        latest = self.manager.latest_checkpoint
+        """Restore the furthest checkpoint, at an epoch's end or inside an epoch, into the model, optimizer and
+        state; its path, or None when there is none."""
+        saved = [path for path in (self.manager.latest_checkpoint, self.step_manager.latest_checkpoint) if path]
+        latest = max(saved, key=_progress) if saved else None
         if latest:
             self.manager.checkpoint.restore(latest).assert_existing_objects_matched()
         return latest
 
+    def save_step(self, epochs_done, steps_into_epoch, optimizer_step, elapsed):
+        """Save a checkpoint inside epoch ``epochs_done + 1``, ``steps_into_epoch`` steps into it."""
+        self.state.epoch.assign(epochs_done)
+        self.state.step.assign(steps_into_epoch)
+        self.state.elapsed.assign(elapsed)
+        path = self.step_manager.save(checkpoint_number=optimizer_step)
+        log.info("epoch %d, step %d: saved %s", epochs_done + 1, steps_into_epoch, path)
+
     def save_epoch(self, epoch, elapsed, val_accuracy=None):
         """Record that ``epoch`` epochs are done after ``elapsed`` seconds; save it, and as best when it is."""
         self.state.epoch.assign(epoch)
+        self.state.step.assign(0)
         self.state.elapsed.assign(elapsed)
         if val_accuracy is not None and val_accuracy > float(self.state.best.numpy()):
             self.state.best.assign(val_accuracy)

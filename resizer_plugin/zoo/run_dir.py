@@ -24,7 +24,8 @@ class RunDirectory:
         train.log        the log (its name is the runtime's: ``log_name``)
         recipe.yaml      the recipe as validated (defaults filled in)
         history.csv      one row per epoch (kept across --resume)
-        checkpoints/     TensorFlow checkpoints: ckpt-<epoch> (the last few) and best/ (best val accuracy)
+        checkpoints/     TensorFlow checkpoints: ckpt-<epoch> (the last few), best/ (best val accuracy) and
+                         steps/ (the last one inside an epoch, with train.checkpoint_every_steps)
         logs/            TensorBoard
         metrics.json     final figures
         pictures/        training_curves.png, resizer_before.png, resizer_after.png
@@ -37,6 +38,7 @@ class RunDirectory:
         self.history = os.path.join(root, "history.csv")
         self.checkpoints = os.path.join(root, "checkpoints")
         self.best_checkpoints = os.path.join(self.checkpoints, "best")
+        self.step_checkpoints = os.path.join(self.checkpoints, "steps")
         self.tensorboard = os.path.join(root, "logs")
         self.metrics = os.path.join(root, "metrics.json")
         self.pictures = os.path.join(root, "pictures")

@@ -72,6 +72,9 @@ SCHEMA = {
         },
         "metrics": Option(_metrics, ["accuracy"], "accuracy, top_5_accuracy"),
         "log_steps": Option(integer(min=1), 100, "throughput log line every N steps"),
+        "checkpoint_every_steps": Option(optional(integer(min=1)), None,
+                                         "also checkpoint every N optimizer steps, inside epochs (null: at epoch "
+                                         "ends only); --resume continues mid-epoch"),
         "freeze_backbone_epochs": Option(integer(min=0), 0, "first epochs with the backbone frozen (its weights "
                                                            "and BatchNorm statistics kept): the stages learn on a "
                                                            "pretrained backbone, then both train"),
@@ -155,6 +158,7 @@ class Train(NamedTuple):
     loss: Loss
     metrics: List[str]
     log_steps: int
+    checkpoint_every_steps: Optional[int]
     freeze_backbone_epochs: int
     batch_norm_momentum: Optional[float]
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from .. import compat
 from ..compat import keras
 from . import pictures
-from .callbacks import EpochCheckpoint, EpochLog, LearningRateLog, TimeHistory
+from .callbacks import EpochLog, LearningRateLog, SaveCheckpoints, TimeHistory
 from .checkpoints import Checkpoints, TrainingState
 from .contract import DataError
 from .metrics import read_history, run_metrics, trim_history, write_metrics
@@ -29,19 +29,25 @@ class _Trainable(NamedTuple):
     checkpoints: Checkpoints
 
 
-def _steps_per_epoch(recipe, pipelines):
-    """Optimizer steps per epoch, which a learning-rate schedule counts in (1 where the rate stays constant)."""
-    schedule = recipe.train.optimizer.schedule
-    if recipe.train.steps_per_epoch or (schedule.type == "constant" and not schedule.warmup_epochs):
-        return recipe.train.steps_per_epoch or 1
-    steps = int(pipelines.train.cardinality())
-    if steps < 0:
-        raise DataError("the training split's size is unknown, and train.optimizer.schedule counts in steps: set "
-                        "train.steps_per_epoch")
-    return steps
+def _epoch_steps(recipe, pipelines):
+    """Optimizer steps in an epoch: ``train.steps_per_epoch``, else the training split's batches. A learning-rate
+    schedule and step checkpoints count in them, so they refuse a split of unknown size."""
+    train, schedule = recipe.train, recipe.train.optimizer.schedule
+    steps = train.steps_per_epoch or int(pipelines.train.cardinality())
+    counting = [key for key, counts in (("train.optimizer.schedule", schedule.type != "constant"
+                                         or schedule.warmup_epochs),
+                                        ("train.checkpoint_every_steps", train.checkpoint_every_steps)) if counts]
+    if steps < 0 and counting:
+        raise DataError("the training split's size is unknown, and {} counts in steps: set train.steps_per_epoch"
+                        .format(" and ".join(counting)))
+    if train.checkpoint_every_steps and train.checkpoint_every_steps > steps:
+        log.info("train.checkpoint_every_steps %d is more than an epoch (%d steps): allowed; checkpoints at every "
+                 "epoch's end and every %d optimizer steps", train.checkpoint_every_steps, steps,
+                 train.checkpoint_every_steps)
+    return max(steps, 1)
 
 
-def _compiled_model(recipe, num_classes, session, run_dir, steps_per_epoch):
+def _compiled_model(recipe, num_classes, session, run_dir, epoch_steps):
     """The recipe's model, compiled for ``session``, with its state and checkpoints (inside the strategy)."""
     with session.strategy.scope():
         built = build_model(recipe, num_classes)
@@ -50,7 +56,7 @@ def _compiled_model(recipe, num_classes, session, run_dir, steps_per_epoch):
             log.info("%d replicas: BatchNormalization synchronized across them (%d layers)",
                      session.strategy.num_replicas_in_sync, synchronize_batch_norm(model))
         loss, metrics = loss_and_metrics(recipe.train)
-        optimizer = build_optimizer(recipe.train.optimizer, steps_per_epoch, recipe.train.epochs)
+        optimizer = build_optimizer(recipe.train.optimizer, epoch_steps, recipe.train.epochs)
         model.compile(optimizer=session.wrap_optimizer(optimizer), loss=loss,
                       metrics=metrics, **compat.jit_compile_argument(session.jit_compile))
         build_optimizer_variables(model.optimizer, model.trainable_variables)
@@ -63,10 +69,12 @@ def _resume(trainable, recipe, resume, run_dir):
         return
     latest = trainable.checkpoints.restore_latest()
     trim_history(run_dir.history, trainable.state.epochs_done)
+    state = trainable.state
     if latest:
-        log.info("resumed from %s: %d of %d epochs done (optimizer step %d)", latest,
-                 trainable.state.epochs_done, recipe.train.epochs,
-                 int(trainable.built.model.optimizer.iterations.numpy()))
+        log.info("resumed from %s: %d of %d epochs done (optimizer step %d)%s", latest, state.epochs_done,
+                 recipe.train.epochs, int(trainable.built.model.optimizer.iterations.numpy()),
+                 ", {} steps into epoch {}".format(state.steps_into_epoch, state.epochs_done + 1)
+                 if state.steps_into_epoch else "")
     else:
         log.info("--resume: no checkpoint in %s yet, starting from scratch", run_dir.root)
 
@@ -76,7 +84,8 @@ def _callbacks(recipe, trainable, run_dir, timer):
     # the history row before the checkpoint: a kill between the two leaves a row that resuming trims and redoes
     return [timer, LearningRateLog(), EpochLog(recipe.train.epochs, recipe.train.metrics),
             keras.callbacks.CSVLogger(run_dir.history, append=resumed),
-            EpochCheckpoint(trainable.checkpoints, trainable.state.seconds),
+            SaveCheckpoints(trainable.checkpoints, trainable.state.seconds, recipe.train.checkpoint_every_steps,
+                            trainable.state.steps_into_epoch),
             keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0)]
 
 
@@ -102,15 +111,28 @@ def _freeze_backbone(recipe, trainable, session, frozen):
     log.info("epochs from %d: backbone %s", trainable.state.epochs_done + 1, "frozen" if frozen else "training")
 
 
-def _fit(recipe, trainable, pipelines, run_dir, session):
+def _fit_calls(train, state, epoch_steps):
+    """(first epoch, end epoch, backbone frozen, steps per epoch) of the ``fit`` calls left: the rest of an epoch
+    a step checkpoint stopped inside, then whole epochs, the frozen ones first."""
+    calls = []
+    for first, end, frozen in _phases(train, state.epochs_done):
+        if first == state.epochs_done and state.steps_into_epoch:
+            calls.append((first, first + 1, frozen, epoch_steps - state.steps_into_epoch))
+            first += 1
+        if first < end:
+            calls.append((first, end, frozen, train.steps_per_epoch))
+    return calls
+
+
+def _fit(recipe, trainable, pipelines, run_dir, session, epoch_steps):
     """Train the remaining epochs; the throughput timer (this process's examples), for its rates."""
     train = recipe.train
     timer = TimeHistory(pipelines.batch_size, train.log_steps)
-    for first, end, frozen in _phases(train, trainable.state.epochs_done):
+    for first, end, frozen, steps in _fit_calls(train, trainable.state, epoch_steps):
         _freeze_backbone(recipe, trainable, session, frozen)
         trainable.built.model.fit(
             pipelines.train, validation_data=pipelines.val, epochs=end, initial_epoch=first,
-            steps_per_epoch=train.steps_per_epoch, validation_steps=train.validation_steps,
+            steps_per_epoch=steps, validation_steps=train.validation_steps,
             callbacks=_callbacks(recipe, trainable, run_dir, timer), shuffle=False,
             verbose=1 if sys.stdout.isatty() else 0)  # EpochLog writes the epoch lines
     return timer
@@ -148,14 +170,15 @@ def _train_in_scope(recipe, session, run_dir, resume):
     num_classes, chief = len(info.class_names), session.is_chief()
     pipelines = recipe_pipelines(recipe, num_classes, session)
     skipped = _skipped_inputs(recipe, info)
-    trainable = _compiled_model(recipe, num_classes, session, run_dir, _steps_per_epoch(recipe, pipelines))
+    epoch_steps = _epoch_steps(recipe, pipelines)
+    trainable = _compiled_model(recipe, num_classes, session, run_dir, epoch_steps)
     _resume(trainable, recipe, resume, run_dir)
     session.prepare_model(trainable.built.model)
     parameters, trainable_parameters = _log_model(trainable.built.model, info)
     sample = picture_images(recipe, num_classes, recipe.output.picture_images) if chief else None
     if chief and (trainable.state.epochs_done == 0 or not os.path.isfile(run_dir.picture("resizer_before.png"))):
         _draw_stages(recipe, trainable.built, sample, run_dir, "before")
-    timer = _fit(recipe, trainable, pipelines, run_dir, session)
+    timer = _fit(recipe, trainable, pipelines, run_dir, session, epoch_steps)
     history = read_history(run_dir.history)
     if chief:
         _draw_after(recipe, trainable, sample, run_dir, history)
