@@ -1,10 +1,16 @@
-"""tf.distribute: the quickstart recipe on two logical CPU devices (mirrored) matches a single-device run."""
+"""tf.distribute: the quickstart recipe on two logical CPU devices (mirrored) matches a single-device run; two
+zoo-run processes on loopback (multi_worker, Keras 2) train together, match one process and keep their outputs
+apart; Keras 3 refuses multi_worker."""
 import csv
+import json
 import os
+import socket
 import subprocess
 import sys
 
 import pytest
+import yaml
+from click.testing import CliRunner
 
 RECIPES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
 # the same data in the same order on both: tf.data re-seeds the shuffle of a dataset a strategy distributes
@@ -43,3 +49,89 @@ def test_logical_devices_after_tensorflow_started_is_a_clear_error():
     tf.constant(1.0)  # devices are initialized now
     with pytest.raises(RuntimeError, match="run zoo-run in a fresh process"):
         _split_cpu(len(tf.config.list_logical_devices("CPU")) + 1)
+
+
+#: a small recipe that two workers train together on a global batch of 8 (4 each), shuffled as one process would
+MULTI_WORKER = {"name": "two_hosts", "seed": 3,
+                "data": {"source": "photo_crops", "image_size": [32, 32], "batch_size": 8, "train_examples": 16,
+                         "val_examples": 4, "shuffle_buffer": 64},
+                "model": {"stages": [{"type": "rescale"},
+                                     {"type": "learnable_resizer", "target_size": [16, 16], "filters": 4}],
+                          "backbone": {"type": "small_cnn", "filters": 4, "blocks": 1}},
+                "train": {"epochs": 2, "steps_per_epoch": 3, "validation_steps": 1, "log_steps": 1,
+                          "optimizer": {"type": "sgd", "learning_rate": 0.05}},
+                "runtime": {"device": "cpu", "strategy": "multi_worker"}}
+
+
+def _loopback_addresses(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("localhost", 0))
+    addresses = ["localhost:{}".format(sock.getsockname()[1]) for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return addresses
+
+
+def _keras_2_env(**extra):
+    return dict(os.environ, TF_USE_LEGACY_KERAS="1", **extra)
+
+
+def _train_on_two_workers(recipe, out):
+    hosts = _loopback_addresses(2)
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "resizer_plugin.zoo.cli", recipe, "--output-dir", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=_keras_2_env(TF_CONFIG=json.dumps({"cluster": {"worker": hosts},
+                                               "task": {"type": "worker", "index": index}})))
+        for index in range(2)]
+    try:
+        logs = [process.communicate(timeout=300)[1] for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
+    assert [process.returncode for process in processes] == [0, 0], "\n".join(log[-2000:] for log in logs)
+    return logs
+
+
+def _losses(folder):
+    with open(os.path.join(str(folder), "history.csv")) as handle:
+        return [(float(row["loss"]), float(row["val_loss"])) for row in csv.DictReader(handle)]
+
+
+@pytest.mark.slow
+def test_two_workers_on_loopback_train_together_like_one_process(tmp_path):
+    recipe = tmp_path / "two_hosts.yaml"
+    recipe.write_text(yaml.safe_dump(MULTI_WORKER))
+    chief_log, _ = _train_on_two_workers(str(recipe), tmp_path / "run")
+    assert "cpu (2 replica(s), float32, multi_worker strategy" in chief_log
+    single = subprocess.run([sys.executable, "-m", "resizer_plugin.zoo.cli", str(recipe), "--output-dir",
+                             str(tmp_path / "single"), "--set", "runtime.strategy=default"],
+                            capture_output=True, text=True, env=_keras_2_env())
+    assert single.returncode == 0, single.stderr[-3000:]
+    # the chief keeps the run's folder; worker 1 writes its own log, history, checkpoints and pictures beside it
+    run = tmp_path / "run"
+    assert sorted(os.listdir(str(run))) == ["checkpoints", "history.csv", "logs", "metrics.json", "pictures",
+                                            "recipe.yaml", "train.log", "worker-1"]
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 2
+    assert not (run / "worker-1" / "metrics.json").exists() and (run / "worker-1" / "train.log").is_file()
+    assert "worker-1" not in (run / "train.log").read_text()
+    # the same global batches as one process: losses agree to float rounding (measured: within 2e-7)
+    expected = _losses(tmp_path / "single")
+    for losses in (_losses(run), _losses(run / "worker-1")):
+        assert len(losses) == 2
+        for got, want in zip(losses, expected):
+            assert got == pytest.approx(want, rel=1e-5), (losses, expected)
+
+
+def test_multi_worker_on_keras_3_is_refused_with_the_reason(tmp_path):
+    from resizer_plugin.compat import IS_KERAS_3
+    from resizer_plugin.zoo.cli.train import main
+
+    if not IS_KERAS_3:
+        pytest.skip("Keras 2 runs multi_worker")
+    recipe = tmp_path / "two_hosts.yaml"
+    recipe.write_text(yaml.safe_dump(MULTI_WORKER))
+    result = CliRunner().invoke(main, [str(recipe), "--dry-run"])
+    assert result.exit_code == 2
+    assert "strategy: multi_worker needs Keras 2" in result.stderr and "keras-team/keras#20585" in result.stderr

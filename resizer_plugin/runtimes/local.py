@@ -55,17 +55,40 @@ def _strategy(name, device_type):
     return tf.distribute.get_strategy()
 
 
+def _tasks(strategy):
+    """(this process's task, every task of the cluster) as ``type-index`` names; ([], []) outside a cluster."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    cluster = resolver.cluster_spec().as_dict() if resolver is not None else {}
+    if not cluster:
+        return None, []
+    tasks = ["{}-{}".format(kind, index) for kind, hosts in sorted(cluster.items()) for index in range(len(hosts))]
+    return "{}-{}".format(resolver.task_type, resolver.task_id), tasks
+
+
 class LocalSession(RuntimeSession):
-    """A started CPU or GPU runtime; ``conv_forms`` is the form of the resizer's convolutions it switches on."""
+    """A started CPU or GPU runtime; ``conv_forms`` is the form of the resizer's convolutions it switches on.
+
+    Under ``multi_worker`` the chief (TF_CONFIG's chief, or worker 0 without one) writes the run's folder; every
+    other worker writes its own log, history and checkpoints in a ``<type>-<index>`` sub-folder of it."""
 
     def __init__(self, name, strategy, policy, jit_compile, description, conv_forms):
         super().__init__(name, strategy, policy=policy, jit_compile=jit_compile, description=description)
         self.conv_forms = conv_forms
+        self.task, self.cluster_tasks = _tasks(strategy)
 
     def computation_scope(self):
         from ..layers import conv_forms
 
         return conv_forms(self.conv_forms)
+
+    def is_chief(self):
+        return self.strategy.extended.should_checkpoint
+
+    def output_subdir(self):
+        return "" if self.is_chief() else self.task
+
+    def sibling_subdirs(self):
+        return [task for task in self.cluster_tasks if task != self.task] if self.is_chief() else []
 
 
 class LocalRuntime(Runtime):
@@ -74,6 +97,16 @@ class LocalRuntime(Runtime):
     def __init__(self, name, device_type, mixed_policy, description, options):
         super().__init__(name, options, description)
         self.device_type, self.mixed_policy = device_type, mixed_policy
+
+    def validate(self, config):
+        from ..compat import IS_KERAS_3
+
+        options = super().validate(config)
+        if options["strategy"] == "multi_worker" and IS_KERAS_3:
+            raise self._error("strategy", "multi_worker needs Keras 2 (pip install tf-keras; TF_USE_LEGACY_KERAS=1): "
+                                          "Keras 3's fit fails under MultiWorkerMirroredStrategy "
+                                          "(keras-team/keras#20585)")
+        return options
 
     def unavailable_reason(self):
         import tensorflow as tf

@@ -1,6 +1,5 @@
 """What the model is trained with: the optimizer and its learning-rate schedule, the loss and the metrics a recipe's
 ``train:`` names."""
-import numpy as np
 import tensorflow as tf
 
 from ..compat import keras
@@ -46,7 +45,7 @@ def current_learning_rate(optimizer):
     rate = getattr(optimizer, "learning_rate", None)
     if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
         rate = rate(optimizer.iterations)
-    return None if rate is None else float(np.asarray(rate))
+    return None if rate is None else float(tf.convert_to_tensor(rate).numpy())  # a distributed variable too
 
 
 def _check_available(config: Optimizer):

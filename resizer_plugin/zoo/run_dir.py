@@ -10,12 +10,13 @@ class OutputDirError(RuntimeError):
     """The output directory holds a run and --resume was not given."""
 
 
-def check_output_dir(output_dir, resume):
-    """Refuse to write into a directory that already holds files, unless resuming."""
-    if os.path.isdir(output_dir) and os.listdir(output_dir) and not resume:
+def check_output_dir(output_dir, resume, siblings=()):
+    """Refuse to write into a directory that already holds files, unless resuming; ``siblings``: sub-folders other
+    processes of the launch write (they may have made theirs first)."""
+    held = sorted(set(os.listdir(output_dir)) - set(siblings)) if os.path.isdir(output_dir) else []
+    if held and not resume:
         raise OutputDirError("output directory {} already holds a run ({}); pass --resume to continue it, or "
-                             "choose another --output-dir".format(output_dir,
-                                                                  ", ".join(sorted(os.listdir(output_dir))[:4])))
+                             "choose another --output-dir".format(output_dir, ", ".join(held[:4])))
 
 
 class RunDirectory:

@@ -165,9 +165,11 @@ def _draw_after(recipe, trainable, sample, run_dir, history):
 
 
 def _train_in_scope(recipe, session, run_dir, resume):
-    """Everything that builds or runs the model: returns metrics.json's content. Only the chief draws."""
+    """Everything that builds or runs the model: returns metrics.json's content. Every process draws the pictures
+    into its own folder: the stages' BatchNorm may be synchronized across processes, and then all of them must run
+    the same forward passes."""
     info = recipe.dataset.describe(recipe.dataset_options)
-    num_classes, chief = len(info.class_names), session.is_chief()
+    num_classes = len(info.class_names)
     pipelines = recipe_pipelines(recipe, num_classes, session)
     skipped = _skipped_inputs(recipe, info)
     epoch_steps = _epoch_steps(recipe, pipelines)
@@ -175,13 +177,12 @@ def _train_in_scope(recipe, session, run_dir, resume):
     _resume(trainable, recipe, resume, run_dir)
     session.prepare_model(trainable.built.model)
     parameters, trainable_parameters = _log_model(trainable.built.model, info)
-    sample = picture_images(recipe, num_classes, recipe.output.picture_images) if chief else None
-    if chief and (trainable.state.epochs_done == 0 or not os.path.isfile(run_dir.picture("resizer_before.png"))):
+    sample = picture_images(recipe, num_classes, recipe.output.picture_images)
+    if trainable.state.epochs_done == 0 or not os.path.isfile(run_dir.picture("resizer_before.png")):
         _draw_stages(recipe, trainable.built, sample, run_dir, "before")
     timer = _fit(recipe, trainable, pipelines, run_dir, session, epoch_steps)
     history = read_history(run_dir.history)
-    if chief:
-        _draw_after(recipe, trainable, sample, run_dir, history)
+    _draw_after(recipe, trainable, sample, run_dir, history)
     return run_metrics(history, recipe=recipe.name, batch_size=recipe.data.batch_size,
                        examples_per_second=timer.examples_per_second(),
                        parameters=parameters, trainable_parameters=trainable_parameters,
@@ -195,7 +196,7 @@ def start_run(recipe, output_dir, resume=False):
     OutputDirError when that folder holds a run and ``resume`` is not given."""
     session = recipe.runtime.start(recipe.runtime_options)
     run_dir = RunDirectory(os.path.join(output_dir, session.output_subdir()), session.log_name())
-    check_output_dir(run_dir.root, resume)
+    check_output_dir(run_dir.root, resume, session.sibling_subdirs())
     run_dir.create(recipe.config)
     return session, run_dir
 
@@ -210,5 +211,5 @@ def train(recipe, session, run_dir, resume=False):
     if session.is_chief():
         write_metrics(run_dir.metrics, metrics)
     log.info("done: val_accuracy %s after %d epochs; outputs in %s%s", metrics["val_accuracy"], metrics["epochs"],
-             run_dir.root, "" if session.is_chief() else " (the chief process writes pictures and metrics.json)")
+             run_dir.root, "" if session.is_chief() else " (the chief process writes metrics.json)")
     return metrics

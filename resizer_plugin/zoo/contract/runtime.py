@@ -59,8 +59,8 @@ class RuntimeSession:
         return dataset, global_batch_size
 
     def is_chief(self) -> bool:
-        """Whether this process writes the run's shared outputs (pictures, metrics.json); every process keeps
-        its own log, history and checkpoints."""
+        """Whether this process writes the run's final figures (metrics.json); every process keeps its own log,
+        history, checkpoints and pictures."""
         return True
 
     def prepare_model(self, model):
@@ -69,6 +69,11 @@ class RuntimeSession:
     def output_subdir(self) -> str:
         """Sub-folder of the run's output directory this process writes into ('' for the directory itself)."""
         return ""
+
+    def sibling_subdirs(self) -> List[str]:
+        """Sub-folders that other processes of this launch write inside this process's folder (a multi-host
+        chief's workers): the check that the output folder holds no run leaves them out."""
+        return []
 
     def log_name(self) -> str:
         """File name of the run's log, in the folder :meth:`output_subdir` names."""
