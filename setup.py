@@ -31,13 +31,15 @@ setup(
     extras_require={
         # keras-cv backbones need Keras 3; kept out of the core so a tf.keras 2 machine is not upgraded.
         "keras-cv": ["keras-cv"],
+        # keras-hub (keras-cv's maintained successor) backbones; it needs Keras 3 (and pulls tensorflow-text)
+        "keras-hub": ["keras-hub"],
         # the photo_crops (quickstart) and photo_quality datasets and the README picture use scikit-image's photos
         "examples": ["scikit-image"],
         # zoo export's ONNX converter, and the runtimes it checks TFLite and ONNX artifacts with
         "export": EXPORT,
         # tf-keras: the suite runs again on Keras 2 (TF_USE_LEGACY_KERAS=1); vermin: the Python 3.8 syntax check
         # import-linter: the architecture's import rules (.importlinter), checked by lint-imports in CI
-        "test": ["pytest>=7", "scikit-image", "keras-cv", "tf-keras", "vermin", "import-linter"] + EXPORT,
+        "test": ["pytest>=7", "scikit-image", "keras-cv", "keras-hub", "tf-keras", "vermin", "import-linter"] + EXPORT,
     },
     entry_points={
         "console_scripts": ["zoo = resizer_plugin.zoo.cli:run_zoo", "zoo-run = resizer_plugin.zoo.cli:run_zoo_run"],
@@ -55,6 +57,7 @@ setup(
         "zoo.backbones": [
             "keras.applications = resizer_plugin.backbones.keras_applications:keras_applications",
             "keras_cv = resizer_plugin.backbones.keras_cv:keras_cv",
+            "keras_hub = resizer_plugin.backbones.keras_hub:keras_hub",
             "small_cnn = resizer_plugin.backbones.small_cnn:small_cnn",
         ],
         "zoo.datasets": [

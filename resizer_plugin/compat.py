@@ -5,13 +5,14 @@ TensorFlow such as the 2.6.5 of Ascend machines). With ``TF_USE_LEGACY_KERAS=1``
 installed, the whole plugin runs on Keras 2 instead, as TensorFlow itself does for ``tf.keras``.
 """
 import contextlib
+import importlib
 import io
 import os
 
 import tensorflow as tf
 
-__all__ = ["keras", "IS_KERAS_3", "export_saved_model", "jit_compile_argument", "legacy_keras_requested",
-           "onednn_enabled", "set_random_seed"]
+__all__ = ["keras", "IS_KERAS_3", "export_saved_model", "import_keras_3_library", "jit_compile_argument",
+           "legacy_keras_requested", "onednn_enabled", "set_random_seed"]
 
 
 def legacy_keras_requested():
@@ -60,6 +61,18 @@ def export_saved_model(model, path):
             model.export(path)
     else:
         tf.saved_model.save(model, path)
+
+
+def import_keras_3_library(module, pip_name, extra):
+    """Import a library built on Keras 3 (keras-cv, keras-hub); ValueError in one line on Keras 2 or when it is
+    not installed (``pip install 'resizer-plugin[extra]'`` installs it)."""
+    if not IS_KERAS_3:
+        raise ValueError("{} backbones need Keras 3; this run uses Keras {} (unset TF_USE_LEGACY_KERAS or pick a "
+                         "keras.applications backbone)".format(pip_name, keras.__version__))
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise ValueError("{} is not installed: pip install 'resizer-plugin[{}]' ({})".format(pip_name, extra, error))
 
 
 def _load_keras():

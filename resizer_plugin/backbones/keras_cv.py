@@ -1,6 +1,6 @@
 """The ``keras_cv`` family: keras-cv backbone classes built from constructor arguments, offline (keras-cv's preset
 aliases download their weights, so they are not offered)."""
-from ..compat import IS_KERAS_3, keras
+from ..compat import import_keras_3_library
 from ..zoo.contract import BackboneFamily, Option, mapping
 
 __all__ = ["keras_cv"]
@@ -9,19 +9,8 @@ _MODELS = ("DenseNetBackbone", "ResNetBackbone", "ResNetV2Backbone", "MobileNetV
            "EfficientNetV2Backbone")
 
 
-def _import_keras_cv():
-    if not IS_KERAS_3:
-        raise ValueError("keras-cv backbones need Keras 3; this run uses Keras {} (unset TF_USE_LEGACY_KERAS or "
-                         "pick a keras.applications backbone)".format(keras.__version__))
-    try:
-        import keras_cv
-    except ImportError as error:
-        raise ValueError("keras-cv is not installed: pip install 'resizer-plugin[keras-cv]' ({})".format(error))
-    return keras_cv
-
-
 def _build(model, options, spec):
-    models = _import_keras_cv().models
+    models = import_keras_3_library("keras_cv", "keras-cv", "keras-cv").models
     args = dict(options["args"])
     args.setdefault("include_rescaling", False)
     args["input_shape"] = (spec.height, spec.width, spec.channels)

@@ -33,7 +33,12 @@ def _stages(recipe, inputs):
 
 
 def _head(head, features, num_classes):
-    pooling = keras.layers.GlobalAveragePooling2D if head.pooling == "avg" else keras.layers.GlobalMaxPooling2D
+    """Pool the backbone's feature map (or its tokens, from a transformer) and classify."""
+    layers = keras.layers
+    if len(features.shape) == 3:
+        pooling = layers.GlobalAveragePooling1D if head.pooling == "avg" else layers.GlobalMaxPooling1D
+    else:
+        pooling = layers.GlobalAveragePooling2D if head.pooling == "avg" else layers.GlobalMaxPooling2D
     x = pooling(name="head_pool")(features)
     if head.dropout:
         x = keras.layers.Dropout(head.dropout, name="head_dropout")(x)
