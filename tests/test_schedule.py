@@ -95,3 +95,16 @@ def test_history_holds_the_rate_and_a_resumed_run_continues_its_schedule(tmp_pat
 def test_bad_schedules_are_one_line_naming_the_key(tmp_path, schedule, phrase):
     result = CliRunner().invoke(zoo, ["train", _recipe(tmp_path, **schedule), "--dry-run"])
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
+
+
+def test_a_warmup_schedule_serializes_and_comes_back_with_the_same_rates():
+    # TensorBoard serializes the compiled model, its optimizer's schedule included (a warning and no graph, if not)
+    from resizer_plugin.compat import keras
+
+    schedule = learning_rate(_optimizer(type="cosine", warmup_epochs=1), steps_per_epoch=4, epochs=3)
+    config = schedule.get_config()
+    assert yaml.safe_load(yaml.safe_dump(config)) == config  # plain values only
+    again = Warmup.from_config(config)
+    np.testing.assert_allclose(_rates(again, range(12)), _rates(schedule, range(12)), rtol=1e-6)
+    optimizer = keras.optimizers.Adam(schedule)
+    assert optimizer.get_config()["learning_rate"]

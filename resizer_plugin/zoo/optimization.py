@@ -23,6 +23,16 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
         later = self.after(tf.maximum(step - self.warmup_steps, 0.0)) if self.after else self.learning_rate
         return tf.where(step < self.warmup_steps, warming, tf.cast(later, tf.float32))
 
+    def get_config(self):
+        """The config Keras serializes a model's optimizer with (TensorBoard's graph summary does so)."""
+        after = keras.optimizers.schedules.serialize(self.after) if self.after else None
+        return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps, "after": after}
+
+    @classmethod
+    def from_config(cls, config):
+        after = config["after"] and keras.optimizers.schedules.deserialize(config["after"])
+        return cls(config["learning_rate"], config["warmup_steps"], after)
+
 
 def learning_rate(config: Optimizer, steps_per_epoch, epochs):
     """``train.optimizer``'s rate: a float, or a schedule of the optimizer's step (Keras' own decays, behind a
