@@ -139,7 +139,7 @@ def test_the_serving_graph_holds_stock_ops_even_where_the_runtime_trains_with_cp
     export.export_run(run, ["onnx"], str(tmp_path), progress=lambda record: None)
     onnx_ops = {node.op_type for node in onnx.load(str(tmp_path / "model.onnx")).graph.node}
     assert "Conv" in onnx_ops and not onnx_ops & {"SpaceToDepth", "DepthToSpace"}, onnx_ops
-    serving = export.serving_model(run)
+    serving = export.serving_model(run).model
     assert "SpaceToDepth" not in _tf_op_types(tf.function(lambda x: serving(x, training=False)), spec)
 
 
@@ -152,7 +152,9 @@ def test_a_missing_tool_names_the_extra(small_run, monkeypatch):
 
 
 @pytest.mark.parametrize("args, phrase", [
-    (["--format", "pdf"], "--format 'pdf': unknown format 'pdf' (choose from keras, savedmodel, tflite, onnx)"),
+    (["--format", "pdf"], "--format 'pdf': unknown format 'pdf' (choose from keras, savedmodel, tflite, onnx, "
+                          "backbone)"),
+    (["--format", "backbone"], "--format backbone: the small_cnn backbone family takes no weights file"),
     (["--format", ""], "unknown format (none given)"),
     (["--format", "tflite", "--quantize", "int4"], "--quantize 'int4': choose from float16, dynamic-int8"),
     (["--checkpoint", "9"], "no checkpoint '9' (kept: best, last, 1, 2, 3)"),

@@ -2,7 +2,7 @@
 photo a random square crop comes from)."""
 import numpy as np
 
-from ..photos import PHOTO_NAMES, load_photo
+from ..photos import FREE_PHOTOS, load_photo
 from ..zoo.contract import DatasetInfo, DatasetSource, Option, integer, slice_split, split_options
 
 __all__ = ["photo_crops"]
@@ -11,9 +11,9 @@ __all__ = ["photo_crops"]
 def _photo_names(value):
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) < 2:
         raise TypeError("must be a list of at least two scikit-image photo names")
-    unknown = [v for v in value if v not in PHOTO_NAMES]
+    unknown = [v for v in value if v not in FREE_PHOTOS]
     if unknown:
-        raise ValueError("unknown photos {}; available: {}".format(unknown, ", ".join(PHOTO_NAMES)))
+        raise ValueError("unknown photos {}; available: {}".format(unknown, ", ".join(FREE_PHOTOS)))
     return list(value)
 
 
@@ -49,7 +49,7 @@ def _load(options, split, seed):
 photo_crops = DatasetSource(
     "photo_crops", describe=_describe, load=_load,
     options=dict({"photos": Option(_photo_names, ["chelsea", "coffee", "astronaut", "rocket"],
-                                   "scikit-image photos, one class each"),
+                                   "scikit-image photos, one class each (any of photos.FREE_PHOTOS)"),
                   "train_examples": Option(integer(min=1), 96, "random crops per class for training"),
                   "val_examples": Option(integer(min=1), 24, "random crops per class for validation"),
                   "crop_seed": Option(integer(), 0, "seed of the crops")},

@@ -1,6 +1,7 @@
 """``zoo export``: a run's model as serving artifacts (Keras, SavedModel, TFLite, ONNX), each reloaded in a fresh
 process with its own runtime (``export_check``) and compared with the Keras model on the run's validation images
-before it is kept.
+before it is kept; and its backbone's weights alone, the file a recipe's ``model.backbone.weights`` takes (checked
+by building the backbone with it in a fresh process, as such a recipe would).
 
 The serving model is the recipe's model computing in float32: uint8 images of ``data.image_size`` in, class
 probabilities out, every stage inside. It is built and traced outside the runtime's computation scope, so it holds
@@ -22,9 +23,10 @@ from .checkpoints import restore_model
 from .model import build_model
 from .pipeline import split_batches
 
-__all__ = ["ExportError", "FORMATS", "QUANTIZATIONS", "TOLERANCE", "export_run", "parse_formats", "serving_model"]
+__all__ = ["ExportError", "FORMATS", "QUANTIZATIONS", "TOLERANCE", "check_backbone_format", "export_run",
+           "parse_formats", "serving_model"]
 
-FORMATS = ("keras", "savedmodel", "tflite", "onnx")
+FORMATS = ("keras", "savedmodel", "tflite", "onnx", "backbone")
 QUANTIZATIONS = ("float16", "dynamic-int8")
 #: largest |difference| of any probability allowed between a float32 artifact and the Keras model
 TOLERANCE = 1e-4
@@ -33,7 +35,8 @@ COMPARED_IMAGES = 64
 ONNX_OPSET = 17
 EXTRA = "pip install 'resizer-plugin[export]' (in a checkout: pip install -e '.[export]')"
 _TOOLS = {"tflite": ("ai_edge_litert",), "onnx": ("tf2onnx", "onnxruntime")}
-_FILES = {"keras": "model.keras", "savedmodel": "saved_model", "tflite": "model.tflite", "onnx": "model.onnx"}
+_FILES = {"keras": "model.keras", "savedmodel": "saved_model", "tflite": "model.tflite", "onnx": "model.onnx",
+          "backbone": "backbone.weights.h5"}
 
 
 class ExportError(ValueError):
@@ -57,15 +60,16 @@ def parse_formats(text, quantize=None):
 
 
 def serving_model(run):
-    """The opened ``run``'s model rebuilt in float32 (whatever precision it trained in), its checkpoint restored."""
+    """The opened ``run``'s model (a model.RecipeModel) rebuilt in float32 (whatever precision it trained in), its
+    checkpoint restored."""
     trained_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("float32")
     try:
-        model = build_model(run.recipe, len(run.class_names)).model
+        built = build_model(run.recipe, len(run.class_names))
     finally:
         keras.mixed_precision.set_global_policy(trained_policy)
-    restore_model(model, run.checkpoint)
-    return model
+    restore_model(built.model, run.checkpoint)
+    return built
 
 
 def _validation_images(run, count=None):
@@ -101,10 +105,14 @@ def _write_onnx(model, path, workdir):
     tf2onnx.convert.from_function(function, input_signature=signature, opset=ONNX_OPSET, output_path=path)
 
 
-def _write(fmt, model, path, workdir, quantize=None):
-    """Write ``model`` as ``fmt`` to ``path`` with the tool Keras or TensorFlow provides for it."""
+def _write(fmt, built, path, workdir, quantize=None):
+    """Write the model of ``built`` (its backbone, for ``backbone``) as ``fmt`` to ``path`` with the tool Keras or
+    TensorFlow provides for it."""
     _remove(path)
-    if fmt == "keras":
+    model = built.model
+    if fmt == "backbone":
+        built.backbone.save_weights(path)
+    elif fmt == "keras":
         model.save(path)
     elif fmt == "savedmodel":
         export_saved_model(model, path)
@@ -133,6 +141,17 @@ def _plugins(recipe):
     return ["zoo.stages:" + stage.name for stage, _ in recipe.stages] + ["zoo.backbones:" + recipe.backbone.name]
 
 
+def _backbone_spec(built, recipe, workdir):
+    """A JSON file naming the recipe's backbone (family, model, options, input size): ``export_check`` builds it
+    with a weights file from these, as a recipe would."""
+    spec_file = os.path.join(workdir, "backbone.json")
+    options = {key: value for key, value in recipe.backbone_options.items() if key != "weights"}
+    with open(spec_file, "w") as handle:
+        json.dump({"family": recipe.backbone.name, "model": recipe.backbone_model, "options": options,
+                   "input": list(built.backbone_input)}, handle)
+    return [spec_file]
+
+
 def _tail(text, lines=12):
     return "\n".join("  " + line for line in text.strip().splitlines()[-lines:])
 
@@ -151,20 +170,20 @@ def _check(fmt, path, images, plugins, workdir):
         return np.load(outputs_file), json.load(handle)
 
 
-def _written(fmt, model, target, workdir, quantize):
+def _written(fmt, built, target, workdir, quantize):
     try:
-        _write(fmt, model, target, workdir, quantize)
+        _write(fmt, built, target, workdir, quantize)
     except Exception as error:  # converters fail in their own ways; say which format, keep nothing half-written
         _remove(target)
         raise ExportError("{}: writing {} failed: {}: {}".format(target, fmt, type(error).__name__, error)) from error
 
 
-def export_one(fmt, model, target, reference, plugins, workdir, quantize=None):
-    """Write ``model`` as ``fmt`` to ``target``, reload it in a fresh process and compare it with ``reference``
-    ((images, Keras probabilities)); its export.json record. A float32 artifact off by more than TOLERANCE is
-    removed and ExportError raised; a quantized one is kept, its top-1 agreement recorded."""
+def export_one(fmt, built, target, reference, plugins, workdir, quantize=None):
+    """Write ``built``'s model as ``fmt`` to ``target``, reload it in a fresh process and compare it with
+    ``reference`` ((inputs, Keras outputs)); its export.json record. A float32 artifact off by more than TOLERANCE
+    is removed and ExportError raised; a quantized one is kept, its top-1 agreement recorded."""
     images, expected = reference
-    _written(fmt, model, target, workdir, quantize)
+    _written(fmt, built, target, workdir, quantize)
     try:
         outputs, speed = _check(fmt, target, images, plugins, workdir)
     except ExportError:
@@ -178,8 +197,8 @@ def export_one(fmt, model, target, reference, plugins, workdir, quantize=None):
         return dict(record, quantization=quantize, top1_agreement=agreement)
     if not difference <= TOLERANCE:
         _remove(target)
-        raise ExportError("{}: refused and removed: its probabilities differ from the Keras model's by up to {:.3g} "
-                          "on {} validation images (allowed {:g})".format(target, difference, len(images), TOLERANCE))
+        raise ExportError("{}: refused and removed: its outputs differ from the Keras model's by up to {:.3g} on {} "
+                          "validation images (allowed {:g})".format(target, difference, len(images), TOLERANCE))
     return record
 
 
@@ -188,11 +207,18 @@ def _file_name(fmt, quantize):
     return name.replace(".tflite", "_{}.tflite".format(quantize.replace("-", "_"))) if quantize else name
 
 
-def _jobs(run, model, formats, quantize):
-    """(format, quantization, (images, Keras probabilities)) of each artifact to write."""
+def _backbone_reference(built, images):
+    """(what the backbone receives from the stages, what it gives) for ``images``: the backbone file's check."""
+    inputs = np.asarray(built.stages(images, training=False), np.float32)
+    return inputs, np.asarray(built.backbone(inputs, training=False), np.float32)
+
+
+def _jobs(run, built, formats, quantize):
+    """(format, quantization, (inputs, Keras outputs)) of each artifact to write."""
     images = _validation_images(run, None if quantize else COMPARED_IMAGES)
-    probabilities = _probabilities(model, images)
-    jobs = [(fmt, None, (images[:COMPARED_IMAGES], probabilities[:COMPARED_IMAGES])) for fmt in formats]
+    probabilities = _probabilities(built.model, images)
+    first = (images[:COMPARED_IMAGES], probabilities[:COMPARED_IMAGES])
+    jobs = [(fmt, None, _backbone_reference(built, first[0]) if fmt == "backbone" else first) for fmt in formats]
     if quantize:
         jobs.append(("tflite", quantize, (images, probabilities)))
     return jobs
@@ -219,20 +245,28 @@ def _write_report(run, model, output_dir, records):
     return report_file
 
 
+def check_backbone_format(recipe, formats):
+    """Refuse ``backbone`` for a backbone family that takes no weights file (nothing could use the file)."""
+    if "backbone" in formats and "weights" not in recipe.backbone.options:
+        raise ExportError("--format backbone: the {} backbone family takes no weights file (no 'weights' option), "
+                          "so no recipe could load it".format(recipe.backbone.name))
+
+
 def export_run(run, formats, output_dir, quantize=None, progress=print):
     """Export the opened ``run`` (finished_run.FinishedRun) in each of ``formats`` (and a TFLite artifact quantized
     as ``quantize``) to ``output_dir``; ``progress(record or error)`` after each. Returns (export.json's path,
     records, errors of the artifacts refused)."""
-    model = serving_model(run)
+    built = serving_model(run)
     os.makedirs(output_dir, exist_ok=True)
     records, refused = [], []
     with tempfile.TemporaryDirectory() as workdir:
-        for fmt, quantization, reference in _jobs(run, model, formats, quantize):
+        for fmt, quantization, reference in _jobs(run, built, formats, quantize):
             target = os.path.join(output_dir, _file_name(fmt, quantization))
+            plugins = _backbone_spec(built, run.recipe, workdir) if fmt == "backbone" else _plugins(run.recipe)
             try:
-                records.append(export_one(fmt, model, target, reference, _plugins(run.recipe), workdir, quantization))
+                records.append(export_one(fmt, built, target, reference, plugins, workdir, quantization))
                 progress(records[-1])
             except ExportError as error:
                 refused.append(error)
                 progress(error)
-    return _write_report(run, model, output_dir, records), records, refused
+    return _write_report(run, built.model, output_dir, records), records, refused

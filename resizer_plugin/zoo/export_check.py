@@ -4,7 +4,9 @@ images, and time it at batch 1 and 16. TFLite and ONNX artifacts are loaded with
     python -m resizer_plugin.zoo.export_check FORMAT ARTIFACT IMAGES.npy OUTPUTS.npy TIMING.json [GROUP:NAME ...]
 
 ``GROUP:NAME`` are the entry points of the recipe's plugins: loading them registers the classes a ``.keras`` file
-names (the learnable resizer, say), and nothing else is given to Keras to load it.
+names (the learnable resizer, say), and nothing else is given to Keras to load it. For ``backbone`` (a weights
+file) the one argument after them is a JSON file naming the backbone: it is built with the file as its
+``weights`` option, and run on what the stages gave.
 """
 import json
 import statistics
@@ -62,8 +64,20 @@ def _onnx(path, plugins):
     return lambda images: session.run(None, {input_name: images})[0]
 
 
-#: format -> loader(path, plugins) -> run(uint8 images) -> float32 probabilities
-RUNNERS = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "onnx": _onnx}
+def _backbone(path, plugins):
+    from .contract import ImageSpec
+    from .registry import Registry
+
+    with open(plugins[0]) as handle:
+        spec = json.load(handle)
+    family = Registry("zoo.backbones").load(spec["family"])
+    backbone = family.build(spec["model"], family.validate(dict(spec["options"], weights=path)),
+                            ImageSpec(*spec["input"]))
+    return lambda inputs: np.asarray(backbone(inputs, training=False))
+
+
+#: format -> loader(path, plugins) -> run(inputs: uint8 images, or the stages' output) -> float32 outputs
+RUNNERS = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "onnx": _onnx, "backbone": _backbone}
 
 
 def images_per_second(run, images, batch_size, repeats):

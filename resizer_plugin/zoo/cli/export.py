@@ -31,7 +31,8 @@ def _print_record(record):
 @click.command("export")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--format", "formats", default="savedmodel", show_default=True,
-              help="comma-separated: keras, savedmodel, tflite, onnx (tflite and onnx need the [export] extra)")
+              help="comma-separated: keras, savedmodel, tflite, onnx (tflite and onnx need the [export] extra), "
+                   "backbone (its weights alone, for a recipe's model.backbone.weights)")
 @click.option("--output", type=click.Path(file_okay=False), help="folder for the artifacts (default: RUN_DIR/export)")
 @click.option("--quantize", help="also write a TFLite model quantized as float16 or dynamic-int8, its top-1 "
                                  "agreement with the float32 model measured on the validation split")
@@ -41,13 +42,17 @@ def export_command(run_dir, formats, output, quantize, checkpoint):
     out, every stage inside. Each artifact is reloaded in a fresh process with its own runtime and compared with
     the Keras model on validation images; one that differs by more than 1e-4 is removed (exit status 1).
     export.json lists the artifacts, their sizes, differences and images/s."""
-    from ..export import ExportError, export_run, parse_formats
+    from ..export import ExportError, check_backbone_format, export_run, parse_formats
 
     try:
         chosen = parse_formats(formats, quantize)
     except ExportError as error:
         fail(str(error))
     run = open_run_or_fail(run_dir, checkpoint)
+    try:
+        check_backbone_format(run.recipe, chosen)
+    except ExportError as error:
+        fail(str(error))
     report, _, refused = export_run(run, chosen, output or os.path.join(run_dir, "export"), quantize, _print_record)
     click.echo("wrote {}".format(report))
     if refused:
