@@ -56,7 +56,7 @@ def _strategy(name, device_type):
 
 
 def _tasks(strategy):
-    """(this process's task, every task of the cluster) as ``type-index`` names; ([], []) outside a cluster."""
+    """(this process's task, every task of the cluster) as ``type-index`` names; (None, []) outside a cluster."""
     resolver = getattr(strategy, "cluster_resolver", None)
     cluster = resolver.cluster_spec().as_dict() if resolver is not None else {}
     if not cluster:

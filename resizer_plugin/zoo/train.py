@@ -67,9 +67,8 @@ def _compiled_model(recipe, num_classes, session, run_dir, epoch_steps):
 def _resume(trainable, recipe, resume, run_dir):
     if not resume:
         return
-    latest = trainable.checkpoints.restore_latest()
-    trim_history(run_dir.history, trainable.state.epochs_done)
-    state = trainable.state
+    latest, state = trainable.checkpoints.restore_latest(), trainable.state
+    trim_history(run_dir.history, state.epochs_done)
     if latest:
         log.info("resumed from %s: %d of %d epochs done (optimizer step %d)%s", latest, state.epochs_done,
                  recipe.train.epochs, int(trainable.built.model.optimizer.iterations.numpy()),
