@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from resizer_plugin.compat import export_saved_model
 from resizer_plugin.photos import sample_photos
 from resizer_plugin.zoo import export
 from resizer_plugin.zoo.cli.group import zoo
@@ -60,10 +61,13 @@ def _artifact_outputs(fmt, path, images):
 
 @pytest.mark.slow
 @pytest.mark.keras2
-def test_every_format_is_checked_in_a_fresh_process_and_matches_keras(small_run, tmp_path):
+def test_every_format_is_checked_in_a_fresh_process_and_matches_keras(small_run, tmp_path, monkeypatch):
+    exports = []
+    monkeypatch.setattr(export, "export_saved_model", lambda *args: exports.append(export_saved_model(*args)))
     out = tmp_path / "served"
     result = _zoo("export", small_run, "--format", "keras,savedmodel,tflite,onnx", "--output", out)
     assert result.exit_code == 0, result.output
+    assert len(exports) == 1  # one SavedModel: the artifact is a copy of what the TFLite converter reads
     report = json.loads((out / "export.json").read_text())
     assert report["classes"] == ["chelsea", "coffee", "astronaut", "rocket"]
     assert report["input"] == {"name": "image", "dtype": "uint8", "shape": [None, 48, 48, 3]}
@@ -102,14 +106,14 @@ def test_an_artifact_that_disagrees_with_keras_is_refused_and_removed(small_run,
     """The ONNX file is written from a model with shifted weights: the check in the fresh process catches it."""
     write = export._write
 
-    def skewed(fmt, model, path, workdir, quantize=None):
-        weights = model.get_weights()
+    def skewed(fmt, built, path, workdir, quantize=None):
+        weights = built.model.get_weights()
         if fmt == "onnx":
-            model.set_weights([w + 0.05 for w in weights])
+            built.model.set_weights([w + 0.05 for w in weights])
         try:
-            write(fmt, model, path, workdir, quantize)
+            write(fmt, built, path, workdir, quantize)
         finally:
-            model.set_weights(weights)
+            built.model.set_weights(weights)
 
     monkeypatch.setattr(export, "_write", skewed)
     out = tmp_path / "served"

@@ -84,11 +84,17 @@ def _probabilities(model, images):
                            for i in range(0, len(images), 64)])
 
 
-def _write_tflite(model, path, workdir, quantize=None):
+def _saved_model(model, workdir):
+    """The model exported once per ``zoo export`` as a SavedModel in ``workdir`` (the savedmodel artifact is a copy
+    of it, and the TFLite converters read it)."""
     saved_model = os.path.join(workdir, "saved_model")
     if not os.path.isdir(saved_model):
         export_saved_model(model, saved_model)
-    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+    return saved_model
+
+
+def _write_tflite(model, path, workdir, quantize=None):
+    converter = tf.lite.TFLiteConverter.from_saved_model(_saved_model(model, workdir))
     if quantize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "float16":
@@ -115,7 +121,7 @@ def _write(fmt, built, path, workdir, quantize=None):
     elif fmt == "keras":
         model.save(path)
     elif fmt == "savedmodel":
-        export_saved_model(model, path)
+        shutil.copytree(_saved_model(model, workdir), path)
     elif fmt == "tflite":
         _write_tflite(model, path, workdir, quantize)
     else:
