@@ -46,10 +46,7 @@ def export_command(run_dir, formats, output, quantize, checkpoint):
 
     try:
         chosen = parse_formats(formats, quantize)
-    except ExportError as error:
-        fail(str(error))
-    run = open_run_or_fail(run_dir, checkpoint)
-    try:
+        run = open_run_or_fail(run_dir, checkpoint)
         check_backbone_format(run.recipe, chosen)
     except ExportError as error:
         fail(str(error))
