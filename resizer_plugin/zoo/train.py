@@ -47,6 +47,13 @@ def _epoch_steps(recipe, pipelines):
     return max(steps, 1)
 
 
+def _compile(model, optimizer, recipe, session):
+    """Compile ``model`` with ``optimizer`` and the recipe's loss and metrics, as ``session`` runs it (in its
+    strategy scope)."""
+    loss, metrics = loss_and_metrics(recipe.train)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, **compat.jit_compile_argument(session.jit_compile))
+
+
 def _compiled_model(recipe, num_classes, session, run_dir, epoch_steps):
     """The recipe's model, compiled for ``session``, with its state and checkpoints (inside the strategy)."""
     with session.strategy.scope():
@@ -55,10 +62,8 @@ def _compiled_model(recipe, num_classes, session, run_dir, epoch_steps):
         if session.strategy.num_replicas_in_sync > 1:
             log.info("%d replicas: BatchNormalization synchronized across them (%d layers)",
                      session.strategy.num_replicas_in_sync, synchronize_batch_norm(model))
-        loss, metrics = loss_and_metrics(recipe.train)
         optimizer = build_optimizer(recipe.train.optimizer, epoch_steps, recipe.train.epochs)
-        model.compile(optimizer=session.wrap_optimizer(optimizer), loss=loss,
-                      metrics=metrics, **compat.jit_compile_argument(session.jit_compile))
+        _compile(model, session.wrap_optimizer(optimizer), recipe, session)
         build_optimizer_variables(model.optimizer, model.trainable_variables)
         state = TrainingState()
     return _Trainable(built, state, Checkpoints(run_dir, model, state))
@@ -104,9 +109,7 @@ def _freeze_backbone(recipe, trainable, session, frozen):
         return
     built.backbone.trainable = not frozen
     with session.strategy.scope():
-        loss, metrics = loss_and_metrics(recipe.train)
-        built.model.compile(optimizer=built.model.optimizer, loss=loss, metrics=metrics,
-                            **compat.jit_compile_argument(session.jit_compile))
+        _compile(built.model, built.model.optimizer, recipe, session)
     log.info("epochs from %d: backbone %s", trainable.state.epochs_done + 1, "frozen" if frozen else "training")
 
 
