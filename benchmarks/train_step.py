@@ -6,7 +6,7 @@ resizing (c), each in front of the same backbone, in one process, same batch of 
 import numpy as np
 import tensorflow as tf
 
-from resizer_plugin.compat import keras
+from resizer_plugin.compat import keras, set_random_seed
 
 from .common import (VARIANTS, build, chosen_conv_forms, common_arguments, finish, fmt, machine, median_seconds,
                      photos, print_table, set_precision)
@@ -31,7 +31,7 @@ def main(argv=None):
 def run(args):
     """Build, trace and time every variant of ``args``; print and return the results."""
     policy = set_precision(args.precision)
-    keras.utils.set_random_seed(0)
+    set_random_seed(0)
     images = tf.constant(photos(args))
     labels = tf.one_hot(np.arange(args.batch_size) % 2, 2)
     results = {"benchmark": "train_step", "machine": machine(), "policy": policy, "settings": vars(args),

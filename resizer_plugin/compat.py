@@ -5,14 +5,19 @@ TensorFlow such as the 2.6.5 of Ascend machines). With ``TF_USE_LEGACY_KERAS=1``
 installed, the whole plugin runs on Keras 2 instead, as TensorFlow itself does for ``tf.keras``.
 """
 import contextlib
+import functools
 import importlib
 import io
 import os
 
 import tensorflow as tf
 
-__all__ = ["keras", "IS_KERAS_3", "export_saved_model", "import_keras_3_library", "jit_compile_argument",
-           "legacy_keras_requested", "onednn_enabled", "set_random_seed"]
+#: TensorFlow's (major, minor)
+TF_VERSION = tuple(int(part) for part in tf.__version__.split(".")[:2])
+
+__all__ = ["keras", "IS_KERAS_3", "KERAS_VERSION", "MODEL_FILE_SUFFIX", "TF_VERSION", "XLA_IN_COMPILE", "build_sublayer",
+           "convolves_in", "export_saved_model", "import_keras_3_library", "jit_compile_argument",
+           "legacy_keras_requested", "mixed_policies", "onednn_enabled", "set_random_seed"]
 
 
 def legacy_keras_requested():
@@ -22,7 +27,10 @@ def legacy_keras_requested():
 
 def onednn_enabled():
     """True when TensorFlow runs its oneDNN CPU kernels in this process: decided when TensorFlow loads, from
-    ``TF_ENABLE_ONEDNN_OPTS`` or, unset, from the CPU (on by default with AVX-512). False where it cannot tell."""
+    ``TF_ENABLE_ONEDNN_OPTS`` or, unset, from the CPU (on by default with AVX-512 from TensorFlow 2.9). Before 2.9
+    TensorFlow reports only whether it was built for oneDNN alone, so there the variable decides (default off)."""
+    if TF_VERSION < (2, 9):
+        return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("1", "true")
     try:
         from tensorflow.python.util import _pywrap_util_port
         return bool(_pywrap_util_port.IsMklEnabled())
@@ -46,9 +54,38 @@ def set_random_seed(seed):
 
 
 def jit_compile_argument(enabled):
-    """``Model.compile`` keyword arguments for XLA: ``jit_compile`` came with TensorFlow 2.8, and 2.6 refuses
-    unknown arguments, so it is passed only when asked for."""
+    """``Model.compile`` keyword arguments for XLA: ``jit_compile`` came with TensorFlow 2.8 (:data:`XLA_IN_COMPILE`),
+    and 2.6 refuses unknown arguments, so it is passed only when asked for."""
     return {"jit_compile": True} if enabled else {}
+
+
+@functools.lru_cache(maxsize=None)
+def convolves_in(dtype):
+    """Whether TensorFlow computes a 2-D convolution in ``dtype`` (a name, e.g. "bfloat16") on its default device:
+    TensorFlow 2.6's own CPU kernels have no bfloat16 Conv2D, so mixed_bfloat16 cannot train there."""
+    images, kernel = tf.ones((1, 4, 4, 1), dtype), tf.ones((3, 3, 1, 1), dtype)
+    try:
+        outputs = tf.function(lambda x, k: tf.nn.conv2d(x, k, 1, "SAME"))(images, kernel)
+    except (tf.errors.OpError, TypeError, ValueError):
+        return False
+    return outputs.dtype == tf.as_dtype(dtype) and bool(tf.reduce_all(tf.cast(outputs, tf.float32) > 0))
+
+
+def mixed_policies():
+    """The mixed Keras policies whose compute dtype this TensorFlow convolves in (see :func:`convolves_in`)."""
+    return [policy for policy, compute in (("mixed_float16", "float16"), ("mixed_bfloat16", "bfloat16"))
+            if convolves_in(compute)]
+
+
+def build_sublayer(layer, input_shape):
+    """Build ``layer`` (a sublayer, inside its owner's ``build``) for ``input_shape`` within its own name scope, as
+    calling it would: Keras 2 names variables by the scope they are made in, so sublayers built in their owner's
+    scope alone all get ``owner/kernel:0`` and clash in an HDF5 file."""
+    if IS_KERAS_3:
+        layer.build(input_shape)
+        return
+    with tf.name_scope(layer.name):
+        layer.build(input_shape)
 
 
 def export_saved_model(model, path):
@@ -101,6 +138,12 @@ def _load_keras():
 
 keras = _load_keras()
 IS_KERAS_3 = keras.__version__.startswith("3.")
+#: Keras' (major, minor)
+KERAS_VERSION = tuple(int(part) for part in keras.__version__.split(".")[:2])
+#: whether ``Model.compile`` takes ``jit_compile`` (XLA): Keras 3, and tf.keras from 2.8
+XLA_IN_COMPILE = KERAS_VERSION >= (2, 8)
+#: what ``Model.save`` writes a whole model as: a ``.keras`` file from Keras 2.13 on, HDF5 before (TensorFlow 2.6)
+MODEL_FILE_SUFFIX = ".keras" if KERAS_VERSION >= (2, 13) else ".h5"
 
 if IS_KERAS_3 and keras.backend.backend() != "tensorflow":
     raise ImportError("resizer_plugin needs Keras' TensorFlow backend; KERAS_BACKEND is {!r}."

@@ -90,12 +90,25 @@ def _random_crop(options):
     return keras.layers.RandomZoom((-fraction, 0.0), fill_mode="reflect")
 
 
+#: the augmentation layers newer than the oldest Keras this package runs on (tf.keras 2.6): the Keras that brought each
+LAYERS_SINCE = {"RandomBrightness": "2.9", "RandAugment": "3"}
+
+
+def _keras_layer(stage, name):
+    """``keras.layers.<name>``; StageConfigError naming the Keras that brought it where this one is older."""
+    if not hasattr(keras.layers, name):
+        raise StageConfigError(stage, "type", "needs keras.layers.{} (Keras {} and later); this is Keras {}".format(
+            name, LAYERS_SINCE[name], keras.__version__))
+    return getattr(keras.layers, name)
+
+
 def _rand_augment(options):
-    if not hasattr(keras.layers, "RandAugment"):
-        raise StageConfigError("rand_augment", "type", "needs Keras 3's RandAugment; this is Keras {}".format(
-            keras.__version__))
-    return keras.layers.RandAugment(tuple(options["value_range"]), num_ops=options["num_ops"],
-                                    factor=options["factor"])
+    return _keras_layer("rand_augment", "RandAugment")(tuple(options["value_range"]), num_ops=options["num_ops"],
+                                                       factor=options["factor"])
+
+
+def _random_brightness(options):
+    return _with_value_range(_keras_layer("random_brightness", "RandomBrightness"), options)
 
 
 random_flip = Stage(
@@ -126,7 +139,7 @@ random_contrast = Stage(
     description="scale the contrast at random in training (Keras RandomContrast)")
 
 random_brightness = Stage(
-    "random_brightness", _same_spec(lambda o: _with_value_range(keras.layers.RandomBrightness, o)),
+    "random_brightness", _same_spec(_random_brightness),
     trainable=False, augmentation=True, options={"factor": _fraction(0.2, "brightness shifted by up to factor of "
                                                                             "the value range"),
                                                  "value_range": _value_range_option()},

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from resizer_plugin.compat import keras
+from resizer_plugin.compat import keras, set_random_seed
 from resizer_plugin.zoo import registry
 from resizer_plugin.zoo.contract import ImageSpec
 
@@ -116,11 +116,11 @@ def test_keras_hub_backbones_build_offline_and_train_a_step_behind_the_resizer(m
 
 
 def test_keras_hub_loads_a_local_weights_file_and_refuses_presets(tmp_path):
-    keras.utils.set_random_seed(5)
+    set_random_seed(5)
     source = _build("keras_hub/ResNetBackbone", ImageSpec(32, 32, 3), args=KERAS_HUB_ARGS["ResNetBackbone"])
     path = str(tmp_path / "resnet.weights.h5")
     source.save_weights(path)
-    keras.utils.set_random_seed(6)
+    set_random_seed(6)
     loaded = _build("keras_hub/ResNetBackbone", ImageSpec(32, 32, 3), args=KERAS_HUB_ARGS["ResNetBackbone"],
                     weights=path)
     for expected, actual in zip(source.get_weights(), loaded.get_weights()):

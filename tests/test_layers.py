@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from resizer_plugin.testing.reference import reference_resizer, sublayers_by_reference_name
 from resizer_plugin import LearnableResizer
-from resizer_plugin.compat import keras
+from resizer_plugin.compat import MODEL_FILE_SUFFIX, keras, mixed_policies, set_random_seed
 from resizer_plugin.layers import (CONV_FORMS, INTERPOLATIONS, Resize, ResidualBlock, _conv_forms, conv_forms,
                                    resize_images)
 from resizer_plugin.photos import sample_photos
@@ -129,7 +129,7 @@ def _check_against_the_reference(num_res_blocks, training, target, interpolation
                                  gradients=True):
     """Outputs (and, weight by weight, gradients) of LearnableResizer and the reference with the same weights;
     returns the largest relative gradient error."""
-    keras.utils.set_random_seed(num_res_blocks)
+    set_random_seed(num_res_blocks)
     photos = sample_photos((120, 96), 2)
     layer = LearnableResizer(target, num_res_blocks=num_res_blocks, interpolation=interpolation, antialias=antialias)
     layer(photos)
@@ -204,35 +204,38 @@ def test_bad_arguments_raise():
         LearnableResizer((150, 150)).build((None, None, None, None))
 
 
-def test_keras_file_round_trip_of_a_non_default_resizer(tmp_path):
+@pytest.mark.parametrize("suffix", sorted({MODEL_FILE_SUFFIX, ".h5"}))  # HDF5 keys weights by name: none may clash
+def test_keras_file_round_trip_of_a_non_default_resizer(tmp_path, suffix):
     photos = sample_photos((100, 80), 2)
     inputs = keras.Input((None, None, 3))
     model = keras.Model(inputs, LearnableResizer((40, 70), filters=8, num_res_blocks=2, interpolation="bicubic",
                                                  antialias=True)(inputs))
     model.compile(optimizer="sgd", loss="mse")
     model.fit(photos, tf.image.resize(photos, (40, 70)), epochs=1, verbose=0)  # moves BN statistics off 0/1
-    path = str(tmp_path / "resizer.keras")
+    path = str(tmp_path / ("resizer" + suffix))
     model.save(path)
-    loaded = keras.models.load_model(path)
+    loaded = keras.models.load_model(path, compile=False)
     restored = loaded.layers[-1]
     assert isinstance(restored, LearnableResizer) and restored.get_config() == model.layers[-1].get_config()
     assert isinstance(restored.res_blocks[1], ResidualBlock)
     np.testing.assert_array_equal(model(photos, training=False), loaded(photos, training=False))
 
 
-def test_policy_given_to_the_layer_reaches_every_sublayer():
-    layer = LearnableResizer((32, 32), dtype="mixed_bfloat16")
+@pytest.mark.parametrize("policy", mixed_policies())
+def test_policy_given_to_the_layer_reaches_every_sublayer(policy):
+    layer = LearnableResizer((32, 32), dtype=policy)
     out = layer(sample_photos((64, 64), 1))
-    assert out.dtype == tf.bfloat16
+    compute = keras.mixed_precision.Policy(policy).compute_dtype
+    assert out.dtype == tf.as_dtype(compute)
     assert {tf.as_dtype(w.dtype) for w in layer.weights} == {tf.float32}
     for sublayer in sublayers_by_reference_name(layer).values():
-        assert sublayer.compute_dtype == "bfloat16"
+        assert sublayer.compute_dtype == compute
 
 
 @pytest.mark.slow
 def test_resizer_learns_to_reproduce_an_area_downscale():
     """Trained alone on real photos, it cancels its random initial residual and approaches the target."""
-    keras.utils.set_random_seed(1)
+    set_random_seed(1)
     photos = sample_photos((128, 128), 4)
     target = tf.image.resize(photos, (32, 32), method="area")
     inputs = keras.Input((128, 128, 3))

@@ -3,15 +3,16 @@ weights file of another architecture refused in one line."""
 import numpy as np
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from resizer_plugin.compat import keras
+from resizer_plugin.compat import keras, set_random_seed
 from resizer_plugin.zoo.cli.group import zoo
+
+from .cli_runner import CliRunner
 
 
 def _weights_file(tmp_path):
     """MobileNetV2 (alpha 0.35, no top, 32x32) with seeded random weights, saved as a local weights file."""
-    keras.utils.set_random_seed(11)
+    set_random_seed(11)
     backbone = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(32, 32, 3), alpha=0.35)
     path = str(tmp_path / "mobilenet.weights.h5")
     backbone.save_weights(path)

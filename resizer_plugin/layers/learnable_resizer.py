@@ -4,7 +4,7 @@ Pure Keras: no recipe, CLI or registry code lives here.
 """
 import tensorflow as tf
 
-from ..compat import keras
+from ..compat import build_sublayer, keras
 from ._conv_forms import (FEW_CHANNELS, conv_forward, cpu_forms_apply, pointwise_as_matmul, row_then_column_conv,
                           same_conv, same_conv_layer, space_to_depth_conv, stacked_rows_conv)
 from .fused_batch_norm import batch_norm
@@ -62,13 +62,13 @@ class LearnableResizer(keras.layers.Layer):
             raise ValueError("LearnableResizer needs a known channel count, got input shape {}".format(input_shape))
         self.conv_out = same_conv_layer(int(channels), 7, True, "conv_out", self.dtype_policy)
         full = (batch, input_shape[1], input_shape[2], int(channels))
-        self.conv_in.build(full)
+        build_sublayer(self.conv_in, full)
         features = (batch, input_shape[1], input_shape[2], self.filters)
-        self.conv_pointwise.build(features)
-        self.bn_in.build(features)
+        build_sublayer(self.conv_pointwise, features)
+        build_sublayer(self.bn_in, features)
         bottleneck = (batch,) + self.target_size + (self.filters,)
         for layer in self.res_blocks + [self.conv_proj, self.bn_proj, self.conv_out]:
-            layer.build(bottleneck)
+            build_sublayer(layer, bottleneck)
         super().build(input_shape)
 
     def call(self, inputs, training=None):

@@ -1,7 +1,7 @@
 """The resizer's residual block."""
 import tensorflow as tf
 
-from ..compat import keras
+from ..compat import build_sublayer, keras
 from ._conv_forms import same_conv, same_conv_layer
 from .fused_batch_norm import batch_norm
 
@@ -26,7 +26,7 @@ class ResidualBlock(keras.layers.Layer):
     def build(self, input_shape):
         shape = tuple(input_shape)
         for layer in (self.conv_a, self.bn_a, self.conv_b, self.bn_b):
-            layer.build(shape)
+            build_sublayer(layer, shape)
         super().build(input_shape)
 
     def call(self, inputs, training=None):

@@ -99,14 +99,29 @@ class LocalRuntime(Runtime):
         self.device_type, self.mixed_policy = device_type, mixed_policy
 
     def validate(self, config):
-        from ..compat import IS_KERAS_3
+        from ..compat import IS_KERAS_3, XLA_IN_COMPILE, keras
 
         options = super().validate(config)
         if options["strategy"] == "multi_worker" and IS_KERAS_3:
             raise self._error("strategy", "multi_worker needs Keras 2 (pip install tf-keras; TF_USE_LEGACY_KERAS=1): "
                                           "Keras 3's fit fails under MultiWorkerMirroredStrategy "
                                           "(keras-team/keras#20585)")
+        if options["jit_compile"] and not XLA_IN_COMPILE:
+            raise self._error("jit_compile", "needs Model.compile(jit_compile=...), which came with tf.keras 2.8; this "
+                                             "is Keras {}".format(keras.__version__))
         return options
+
+    def _check_policy(self, policy):
+        """Refuse a mixed policy whose compute dtype this TensorFlow cannot convolve in on this device."""
+        import tensorflow as tf
+
+        from ..compat import convolves_in, keras
+
+        compute = keras.mixed_precision.Policy(policy).compute_dtype
+        if compute != "float32" and not convolves_in(compute):
+            raise self._error("precision", "mixed ({}) cannot train here: TensorFlow {} has no {} convolution on "
+                                           "the {}; use precision: float32".format(policy, tf.__version__, compute,
+                                                                                  self.device_type))
 
     def unavailable_reason(self):
         import tensorflow as tf
@@ -131,6 +146,7 @@ class LocalRuntime(Runtime):
 
         self._place(options)
         policy = self.mixed_policy if options["precision"] == "mixed" else "float32"
+        self._check_policy(policy)
         keras.mixed_precision.set_global_policy(policy)
         strategy = _strategy(options["strategy"], self.device_type)
         kernels = ", oneDNN CPU kernels" if self.device_type == "CPU" and onednn_enabled() else ""

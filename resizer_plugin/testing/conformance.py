@@ -11,7 +11,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from ..compat import keras
+from ..compat import MODEL_FILE_SUFFIX, XLA_IN_COMPILE, keras, mixed_policies
 from ..zoo import registry
 from ..zoo.contract import ImageSpec, Stage, StageConfigError
 from ..photos import sample_photos
@@ -131,10 +131,6 @@ def check_config_round_trip(stage):
     _assert_close(stage, "from_config(get_config()) with the same weights", expected, clone(x, training=False))
 
 
-def _save_path(folder):
-    # .keras needs Keras >= 2.13; older tf.keras (TF 2.6 on Ascend) saves HDF5.
-    version = tuple(int(p) for p in keras.__version__.split(".")[:2])
-    return os.path.join(folder, "stage.keras" if version >= (2, 13) else "stage.h5")
 
 
 def check_keras_save_load(stage):
@@ -147,7 +143,7 @@ def check_keras_save_load(stage):
     x = _photos(_SPEC)
     expected = model(x, training=False)
     with tempfile.TemporaryDirectory() as folder:
-        path = _save_path(folder)
+        path = os.path.join(folder, "stage" + MODEL_FILE_SUFFIX)
         try:
             model.save(path)
             loaded = keras.models.load_model(path, compile=False)
@@ -192,11 +188,12 @@ def check_deterministic_inference(stage):
 
 
 def check_mixed_precision(stage):
-    """Under mixed_float16 and mixed_bfloat16 variables stay float32 and the output has the compute dtype."""
+    """Under mixed_float16 and mixed_bfloat16 (those this TensorFlow convolves in: ``compat.mixed_policies``)
+    variables stay float32 and the output has the compute dtype."""
     stage = resolve_stage(stage)
     original = keras.mixed_precision.global_policy()
     try:
-        for policy in ("mixed_float16", "mixed_bfloat16"):
+        for policy in mixed_policies():
             keras.mixed_precision.set_global_policy(policy)
             compute = keras.mixed_precision.global_policy().compute_dtype
             layer, _ = _build(stage)
@@ -214,9 +211,10 @@ def check_mixed_precision(stage):
 
 
 def check_tf_function_and_xla(stage):
-    """Inside tf.function, and compiled with XLA (jit_compile=True), the outputs match eager execution."""
+    """Inside tf.function, and compiled with XLA (jit_compile=True) where ``Model.compile`` offers it (Keras 3, tf.keras
+    from 2.8: ``compat.XLA_IN_COMPILE``), the outputs match eager execution."""
     stage, layer, x, eager = _built_on_photos(stage)
-    for jit in (False, True):
+    for jit in (False, True) if XLA_IN_COMPILE else (False,):
         fn = tf.function(lambda t: layer(t, training=False), jit_compile=jit)
         try:
             outputs = fn(x)
