@@ -5,13 +5,18 @@ __all__ = ["image_problem"]
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
 
 
+def _is_webp(head):
+    return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+
+
 def _looks_like_an_image(head):
-    return any(head.startswith(magic) for magic in _MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    return any(head.startswith(magic) for magic in _MAGIC) or _is_webp(head)
 
 
 def image_problem(path):
     """Why the file at ``path`` cannot be used as an image ("unreadable (...)", "empty", "not an image",
-    "corrupt or truncated"), or None when TensorFlow decodes it."""
+    "corrupt or truncated", or WebP on a TensorFlow that predates ``tf.io.decode_webp``), or None when TensorFlow
+    decodes it."""
     import tensorflow as tf
 
     try:
@@ -23,6 +28,8 @@ def image_problem(path):
         return "empty"
     if not _looks_like_an_image(head):
         return "not an image"
+    if _is_webp(head) and not hasattr(tf.io, "decode_webp"):
+        return "WebP, which TensorFlow {} does not decode".format(tf.__version__)
     try:
         tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.OpError):

@@ -23,7 +23,7 @@ SMALL_RECIPE = {"name": "small-eval", "seed": 3,
 def small_run(tmp_path_factory):
     """The folder of a finished 3-epoch run of SMALL_RECIPE (zoo train), for the verbs that come after training."""
     import yaml
-    from click.testing import CliRunner
+    from .cli_runner import CliRunner
 
     from resizer_plugin.zoo.cli.group import zoo
 

@@ -7,13 +7,13 @@ import sys
 import pytest
 import tensorflow as tf
 import yaml
-from click.testing import CliRunner
 
 from resizer_plugin.runtimes import ascend as ascend_runtime
 from resizer_plugin.zoo import registry
 from resizer_plugin.zoo.cli import train as cli
 from resizer_plugin.zoo.recipe import RecipeError, load_recipe
 
+from .cli_runner import CliRunner
 from .npu_device_double import make_npu_device, settings
 from .test_ascend_port import port_awk
 

@@ -1,9 +1,10 @@
 """Malformed recipes and bad flags: one paragraph naming file, key and value; exit status 2; no traceback."""
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from resizer_plugin.zoo.cli.train import main
+
+from .cli_runner import CliRunner
 
 GOOD = {
     "name": "t",

@@ -10,10 +10,11 @@ import time
 import numpy as np
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from resizer_plugin.zoo.cli.group import zoo
 from resizer_plugin.zoo.comparison import paired_interval, t_quantile_975, verdict
+
+from .cli_runner import CliRunner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

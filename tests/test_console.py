@@ -5,11 +5,13 @@ import sys
 
 import yaml
 
+from resizer_plugin.compat import TF_VERSION
 from resizer_plugin.zoo.logs import NATIVE_NOISE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-#: lines TensorFlow 2.21 wrote on this project's machines (the remapper line during the resizer's first training step)
+#: lines TensorFlow 2.21 wrote on this project's machines (the remapper line during the resizer's first training step),
+#: then TensorFlow 2.6.5's
 NOISE = [
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
     "I0000 00:00:1795715060.594175    2116 port.cc:153] oneDNN custom operations are on. You may see slightly "
@@ -26,6 +28,11 @@ NOISE = [
     "error: fanout 'StatefulPartitionedCall/gradient_tape/quickstart_1/learnable_resizer_1/LeakyRelu_1/"
     "LeakyReluGrad' exist for missing node 'StatefulPartitionedCall/quickstart_1/learnable_resizer_1/"
     "conv_pointwise_1/BiasAdd'.",
+    # TensorFlow 2.6.5, writing the keras and savedmodel artifacts of zoo export
+    "WARNING:tensorflow:Compiled the loaded model, but the compiled metrics have yet to be built. "
+    "`model.compile_metrics` will be empty until you train or evaluate the model.",
+    "WARNING:absl:Found untraced functions such as conv_in_layer_call_and_return_conditional_losses, conv_in_layer_"
+    "call_fn while saving (showing 5 of 35). These functions will not be directly callable after loading.",
 ]
 #: errors that must still show
 REAL = [
@@ -33,6 +40,7 @@ REAL = [
     "E0000 00:00:1795715070.244526    2116 meta_optimizer.cc:967] constant_folding failed: INVALID_ARGUMENT: x",
     "W0000 00:00:1795715070.244526    2116 op_kernel.cc:1857] OP_REQUIRES failed at conv_ops.cc:1088 : RESOURCE_EXHAUSTED",
     "zoo-run: error: training failed: ResourceExhaustedError: OOM",
+    "WARNING:tensorflow:5 out of the last 5 calls to <function f> triggered tf.function retracing.",
 ]
 
 
@@ -67,7 +75,8 @@ def test_a_training_run_shows_no_tensorflow_noise(tmp_path):
                              "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "[zoo] done: val_accuracy" in result.stderr
-    assert [line for line in raw.stderr.splitlines() if NATIVE_NOISE.search(line)]  # there was noise to filter
+    noisy = [line for line in raw.stderr.splitlines() if NATIVE_NOISE.search(line)]
+    assert noisy or TF_VERSION <= (2, 6), raw.stderr  # there was noise to filter (TensorFlow 2.6.5 makes none here)
     shown = result.stdout + result.stderr
     assert not [line for line in shown.splitlines() if NATIVE_NOISE.search(line)]
     assert not [line for line in shown.splitlines() if line[:1] in "IEW" and line[1:5] == "0000"], shown[-3000:]

@@ -10,7 +10,8 @@ import sys
 
 import pytest
 import yaml
-from click.testing import CliRunner
+
+from .cli_runner import CliRunner
 
 RECIPES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
 # the same data in the same order on both: tf.data re-seeds the shuffle of a dataset a strategy distributes

@@ -6,12 +6,13 @@ import os
 import numpy as np
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from resizer_plugin.zoo.cli.group import zoo
 from resizer_plugin.zoo.metrics import read_history
 from resizer_plugin.zoo.optimization import Warmup, learning_rate
 from resizer_plugin.zoo.schema import Optimizer, Schedule
+
+from .cli_runner import CliRunner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

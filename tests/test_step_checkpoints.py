@@ -50,7 +50,10 @@ def test_step_checkpoints_refuse_a_split_of_unknown_size():
                         _pipelines(unknown)) == 7
 
 
-def test_more_steps_than_an_epoch_is_allowed_and_said(caplog):
+def test_more_steps_than_an_epoch_is_allowed_and_said(caplog, monkeypatch):
+    from resizer_plugin.zoo.logs import log
+
+    monkeypatch.setattr(log, "propagate", True)  # a CLI run earlier in this session sent it to the console only
     batches = tf.data.Dataset.range(40).batch(4)
     with caplog.at_level(logging.INFO, logger="zoo"):
         steps = _epoch_steps(SimpleNamespace(train=_train(checkpoint_every_steps=25)), _pipelines(batches))

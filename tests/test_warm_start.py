@@ -6,10 +6,11 @@ import os
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from resizer_plugin.zoo.cli.group import zoo
 from resizer_plugin.zoo.metrics import read_history
+
+from .cli_runner import CliRunner
 
 RECIPES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
 

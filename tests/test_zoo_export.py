@@ -6,12 +6,13 @@ import shutil
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from resizer_plugin.compat import export_saved_model
 from resizer_plugin.photos import sample_photos
 from resizer_plugin.zoo import export
 from resizer_plugin.zoo.cli.group import zoo
+
+from .cli_runner import CliRunner
 
 
 def _zoo(*args):
@@ -38,9 +39,9 @@ def _artifact_outputs(fmt, path, images):
         assert session.get_inputs()[0].type == "tensor(uint8)"
         return session.run(None, {session.get_inputs()[0].name: images})[0]
     if fmt == "tflite":
-        from ai_edge_litert.interpreter import Interpreter
+        from resizer_plugin.zoo.export_check import tflite_interpreter
 
-        interpreter = Interpreter(model_path=str(path))
+        interpreter = tflite_interpreter()(model_path=str(path))
         detail = interpreter.get_input_details()[0]
         assert detail["dtype"] == np.uint8
         interpreter.resize_tensor_input(detail["index"], images.shape)
@@ -51,8 +52,8 @@ def _artifact_outputs(fmt, path, images):
     if fmt == "savedmodel":
         import tensorflow as tf
 
-        serve = tf.saved_model.load(str(path)).signatures["serving_default"]
-        return list(serve(tf.constant(images)).values())[0].numpy()
+        loaded = tf.saved_model.load(str(path))  # held while called: TensorFlow 2.6 frees the variables with it
+        return list(loaded.signatures["serving_default"](image=tf.constant(images)).values())[0].numpy()
     import resizer_plugin.layers  # noqa: F401  (registers LearnableResizer for Keras, as the stage plugin does)
     from resizer_plugin.compat import keras
 
@@ -153,6 +154,21 @@ def test_a_missing_tool_names_the_extra(small_run, monkeypatch):
     result = _zoo("export", small_run, "--format", "savedmodel,onnx")
     assert result.exit_code == 2
     assert "needs tf2onnx, not installed: pip install 'resizer-plugin[export]'" in result.output
+
+
+def test_without_litert_tflite_files_are_checked_with_tensorflows_interpreter(monkeypatch):
+    import tensorflow as tf
+
+    from resizer_plugin.zoo.export_check import tflite_interpreter
+
+    find_spec = importlib.util.find_spec
+    missing = {"ai_edge_litert"}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in missing else find_spec(name, *a))
+    assert tflite_interpreter() is tf.lite.Interpreter and export.parse_formats("tflite") == ["tflite"]
+    missing.add("tensorflow")
+    assert tflite_interpreter() is None
+    with pytest.raises(export.ExportError, match="needs ai_edge_litert, not installed: pip install"):
+        export.parse_formats("tflite")
 
 
 @pytest.mark.parametrize("args, phrase", [

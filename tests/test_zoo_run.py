@@ -2,6 +2,7 @@
 import json
 import math
 import os
+import platform
 import re
 import signal
 import subprocess
@@ -11,16 +12,19 @@ import time
 import pytest
 import tensorflow as tf
 import yaml
-from click.testing import CliRunner
 
+from resizer_plugin import compat
+from resizer_plugin.zoo.cli.common import onednn_default, tensorflow_version
 from resizer_plugin.zoo.cli.train import main
+
+from .cli_runner import CliRunner
 
 RECIPES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
 
 
-def _zoo_run(*args):
+def _zoo_run(*args, status=0):
     result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == 0, result.output + result.stderr
+    assert result.exit_code == status, result.output + result.stderr
     return result
 
 
@@ -129,7 +133,8 @@ def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
     result = subprocess.run(command + ["--resume"], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 of 3 epochs done (optimizer step 60)" in result.stderr
-    assert "oneDNN CPU kernels" in result.stderr  # turned on unless TF_ENABLE_ONEDNN_OPTS says otherwise
+    # turned on where zoo-run's rule says so, unless TF_ENABLE_ONEDNN_OPTS says otherwise
+    assert ("oneDNN CPU kernels" in result.stderr) == (onednn_default(tensorflow_version(), platform.machine()) == "1")
     history = (out / "history.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in history[1:]] == ["0", "1", "2"]
     assert _metrics(out)["epochs"] == 3
@@ -141,7 +146,8 @@ def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
 #: it was replaced
 TORN_CHECKPOINT_DRIVER = """
 import os, signal, sys
-from tensorflow.python.checkpoint import checkpoint_management
+import tensorflow as tf
+checkpoint_management = sys.modules[tf.train.CheckpointManager.__module__]  # tensorflow.python.checkpoint or .training
 real_update = checkpoint_management.update_checkpoint_state_internal
 torn = sys.argv.pop(1)
 
@@ -257,6 +263,9 @@ def test_a_third_party_stage_can_be_named_in_a_recipe(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not (compat.XLA_IN_COMPILE and compat.convolves_in("bfloat16")),
+                    reason="no XLA in Model.compile or no bfloat16 CPU convolution here (TensorFlow 2.6: neither); "
+                           "the refusals are tested below")
 def test_mixed_precision_and_xla_runtime_options_train(tmp_path):
     recipe, out = _small_recipe(tmp_path), tmp_path / "mixed"
     result = _zoo_run(recipe, "--output-dir", out, "--set", "train.epochs=1", "--set", "train.steps_per_epoch=2",
@@ -269,3 +278,20 @@ def test_mixed_precision_and_xla_runtime_options_train(tmp_path):
         from resizer_plugin.compat import keras
 
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_xla_where_model_compile_has_none_is_refused_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(compat, "XLA_IN_COMPILE", False)
+    result = _zoo_run(_small_recipe(tmp_path), "--dry-run", "--set", "runtime.jit_compile=true", status=2)
+    assert "Traceback" not in result.output
+    assert "runtime.jit_compile: needs Model.compile(jit_compile=...), which came with tf.keras 2.8" in result.output
+
+
+def test_mixed_precision_where_tensorflow_cannot_convolve_in_its_dtype_is_refused_before_the_run(tmp_path,
+                                                                                                monkeypatch):
+    monkeypatch.setattr(compat, "convolves_in", lambda dtype: dtype != "bfloat16")
+    out = tmp_path / "run"
+    result = _zoo_run(_small_recipe(tmp_path), "--output-dir", out, "--set", "runtime.precision=mixed", status=2)
+    assert "Traceback" not in result.output and not out.exists()
+    assert "runtime 'cpu', option 'precision': mixed (mixed_bfloat16) cannot train here: TensorFlow" in result.output
+    assert "has no bfloat16 convolution on the CPU; use precision: float32" in result.output

@@ -18,8 +18,9 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from ..compat import export_saved_model, keras
+from ..compat import MODEL_FILE_SUFFIX, export_saved_model, keras
 from .checkpoints import restore_model
+from .export_check import tflite_interpreter
 from .model import build_model
 from .pipeline import split_batches
 
@@ -32,11 +33,12 @@ QUANTIZATIONS = ("float16", "dynamic-int8")
 TOLERANCE = 1e-4
 #: validation images every artifact is compared on (a quantized one: the whole split)
 COMPARED_IMAGES = 64
-ONNX_OPSET = 17
+#: the newest opset every onnxruntime this package meets runs: 1.10, the last for TensorFlow 2.6's NumPy, stops at 15
+ONNX_OPSET = 15
 EXTRA = "pip install 'resizer-plugin[export]' (in a checkout: pip install -e '.[export]')"
-_TOOLS = {"tflite": ("ai_edge_litert",), "onnx": ("tf2onnx", "onnxruntime")}
-_FILES = {"keras": "model.keras", "savedmodel": "saved_model", "tflite": "model.tflite", "onnx": "model.onnx",
-          "backbone": "backbone.weights.h5"}
+_TOOLS = {"onnx": ("tf2onnx", "onnxruntime")}
+_FILES = {"keras": "model" + MODEL_FILE_SUFFIX, "savedmodel": "saved_model", "tflite": "model.tflite",
+          "onnx": "model.onnx", "backbone": "backbone.weights.h5"}
 
 
 class ExportError(ValueError):
@@ -53,7 +55,10 @@ def parse_formats(text, quantize=None):
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ExportError("--quantize {!r}: choose from {}".format(quantize, ", ".join(QUANTIZATIONS)))
     needed = formats + (["tflite"] if quantize else [])
-    missing = sorted({m for f in needed for m in _TOOLS.get(f, ()) if importlib.util.find_spec(m) is None})
+    missing = {m for f in needed for m in _TOOLS.get(f, ()) if importlib.util.find_spec(m) is None}
+    if "tflite" in needed and tflite_interpreter() is None:
+        missing.add("ai_edge_litert")
+    missing = sorted(missing)
     if missing:
         raise ExportError("--format {}: needs {}, not installed: {}".format(text, ", ".join(missing), EXTRA))
     return formats

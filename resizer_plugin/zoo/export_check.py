@@ -1,5 +1,6 @@
 """Run by ``zoo export`` in a fresh process: load one artifact with its own runtime, write its outputs for the given
-images, and time it at batch 1 and 16. TFLite and ONNX artifacts are loaded without TensorFlow.
+images, and time it at batch 1 and 16. ONNX artifacts are loaded without TensorFlow, and TFLite ones too where
+LiteRT is installed (else with ``tf.lite.Interpreter``).
 
     python -m resizer_plugin.zoo.export_check FORMAT ARTIFACT IMAGES.npy OUTPUTS.npy TIMING.json [GROUP:NAME ...]
 
@@ -8,6 +9,7 @@ names (the learnable resizer, say), and nothing else is given to Keras to load i
 file) the one argument after them is a JSON file naming the backbone: it is built with the file as its
 ``weights`` option, and run on what the stages gave.
 """
+import importlib.util
 import json
 import statistics
 import sys
@@ -15,7 +17,7 @@ import time
 
 import numpy as np
 
-__all__ = ["RUNNERS", "images_per_second", "main"]
+__all__ = ["RUNNERS", "images_per_second", "main", "tflite_interpreter"]
 
 
 def _keras(path, plugins):
@@ -32,15 +34,30 @@ def _keras(path, plugins):
 def _savedmodel(path, plugins):
     import tensorflow as tf
 
-    serve = tf.saved_model.load(path).signatures["serving_default"]
-    input_name = list(serve.structured_input_signature[1])[0]
-    return lambda images: next(iter(serve(**{input_name: tf.constant(images)}).values())).numpy()
+    loaded = tf.saved_model.load(path)  # run holds it: TensorFlow 2.6 frees the variables with it, signatures or not
+    input_name = list(loaded.signatures["serving_default"].structured_input_signature[1])[0]
+
+    def run(images):
+        outputs = loaded.signatures["serving_default"](**{input_name: tf.constant(images)})
+        return next(iter(outputs.values())).numpy()
+    return run
+
+
+def tflite_interpreter():
+    """The TFLite interpreter class: LiteRT's (``ai_edge_litert``, TensorFlow not needed) where it is installed,
+    else TensorFlow's own ``tf.lite.Interpreter`` (LiteRT needs NumPy >= 1.23, which TensorFlow 2.6 refuses); None
+    without either."""
+    if importlib.util.find_spec("ai_edge_litert") is not None:
+        from ai_edge_litert.interpreter import Interpreter
+        return Interpreter
+    if importlib.util.find_spec("tensorflow") is not None:
+        import tensorflow as tf
+        return getattr(getattr(tf, "lite", None), "Interpreter", None)
+    return None
 
 
 def _tflite(path, plugins):
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=path)
+    interpreter = tflite_interpreter()(model_path=path)
     input_index = interpreter.get_input_details()[0]["index"]
     output_index = interpreter.get_output_details()[0]["index"]
     allocated = [None]

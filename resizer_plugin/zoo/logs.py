@@ -57,8 +57,9 @@ def log_file(path):
         handler.close()
 
 
-#: Lines TensorFlow's C++ side writes to stderr that are no error of a run (docs/outputs.md says why each is harmless).
-#: They come before its log level (TF_CPP_MIN_LOG_LEVEL) is read, or at a level that would hide real errors too.
+#: Lines TensorFlow writes to stderr that are no error of a run (docs/outputs.md says why each is harmless): its C++
+#: side's, before its log level (TF_CPP_MIN_LOG_LEVEL) is read or at a level that would hide real errors too, and two
+#: warnings TensorFlow 2.6's Python side prints on every ``zoo export``.
 NATIVE_NOISE = re.compile("|".join([
     r"All log messages before absl::InitializeLog\(\) is called are written to STDERR",
     r"port\.cc:\d+\] oneDNN custom operations are on",
@@ -67,6 +68,8 @@ NATIVE_NOISE = re.compile("|".join([
     r"This TensorFlow binary is optimized to use available \w+ instructions",
     r"To enable the following instructions: .* rebuild TensorFlow",
     r"remapper failed: .*LeakyReluGrad",
+    r"^WARNING:tensorflow:Compiled the loaded model, but the compiled metrics have yet to be built",
+    r"^WARNING:absl:Found untraced functions such as .* while saving",
 ]))
 
 

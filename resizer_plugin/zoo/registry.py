@@ -8,7 +8,7 @@ import sys
 from typing import Dict, List, NamedTuple, Optional
 
 if sys.version_info >= (3, 10):
-    from importlib.metadata import entry_points as _entry_points
+    from importlib.metadata import entry_points as _entry_points  # novm: Python >= 3.10 here
 else:  # the selectable entry_points() API needs the backport before 3.10
     from importlib_metadata import entry_points as _entry_points
 

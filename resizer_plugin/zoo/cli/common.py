@@ -4,7 +4,8 @@ import sys
 
 import click
 
-__all__ = ["USAGE_ERROR", "configure_tensorflow", "data_problem", "describe_data", "fail", "open_run_or_fail"]
+__all__ = ["ONEDNN_SINCE", "USAGE_ERROR", "configure_tensorflow", "data_problem", "describe_data", "fail",
+           "onednn_default", "open_run_or_fail", "tensorflow_version"]
 
 USAGE_ERROR = 2
 
@@ -32,12 +33,44 @@ def describe_data(recipe):
         return None, data_problem(error)
 
 
+#: the first TensorFlow whose oneDNN CPU kernels zoo turns on: TensorFlow 2.9 made them its own default (on CPUs
+#: with AVX-512); 2.6.5's died with SIGFPE in the first convolution on an AVX-512 CPU (docs/performance.md)
+ONEDNN_SINCE = (2, 9)
+
+
+def tensorflow_version():
+    """The installed TensorFlow's (major, minor), read from the distribution that provides the ``tensorflow`` package
+    (whichever build it is), without importing it; None if unknown."""
+    if sys.version_info >= (3, 10):
+        from importlib.metadata import packages_distributions, version  # novm: Python >= 3.10 here
+    else:
+        from importlib_metadata import packages_distributions, version
+    for distribution in packages_distributions().get("tensorflow", []):
+        try:
+            return tuple(int(part) for part in version(distribution).split(".")[:2])
+        except ValueError:
+            continue
+    return None
+
+
+def onednn_default(tf_version, machine):
+    """The ``TF_ENABLE_ONEDNN_OPTS`` value zoo sets when the variable is unset, or None to leave TensorFlow's own
+    default: "1" on x86-64 from :data:`ONEDNN_SINCE` on, where the kernels trained the resizer + DenseNet-121 1.4-1.8x
+    faster on an AVX2 processor (TensorFlow turns them on itself only with AVX-512)."""
+    if tf_version is None or tf_version < ONEDNN_SINCE or machine.lower() not in ("x86_64", "amd64"):
+        return None
+    return "1"
+
+
 def configure_tensorflow():
-    """Environment TensorFlow reads once, when it loads: so before anything imports it."""
+    """Environment TensorFlow reads once, when it loads: so before anything imports it. A variable already set
+    (``TF_ENABLE_ONEDNN_OPTS=0``, say) is kept."""
+    import platform
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # TensorFlow's oneDNN CPU kernels trained resizer + DenseNet-121 1.4-1.8x faster on an AVX2 CPU, where
-    # TensorFlow leaves them off (it turns them on itself with AVX-512); TF_ENABLE_ONEDNN_OPTS=0 keeps its own.
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    onednn = onednn_default(tensorflow_version(), platform.machine())
+    if onednn is not None:
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", onednn)
 
 
 def open_run_or_fail(run_dir, checkpoint, data_dir=None):

@@ -31,7 +31,7 @@ def _print_record(record):
 @click.command("export")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--format", "formats", default="savedmodel", show_default=True,
-              help="comma-separated: keras, savedmodel, tflite, onnx (tflite and onnx need the [export] extra), "
+              help="comma-separated: keras, savedmodel, tflite, onnx (onnx needs the [export] extra), "
                    "backbone (its weights alone, for a recipe's model.backbone.weights)")
 @click.option("--output", type=click.Path(file_okay=False), help="folder for the artifacts (default: RUN_DIR/export)")
 @click.option("--quantize", help="also write a TFLite model quantized as float16 or dynamic-int8, its top-1 "
