@@ -7,12 +7,12 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from resizer_plugin.runtimes import local
 from resizer_plugin.zoo.cli import train as cli
 from resizer_plugin.zoo.recipe import load_recipe
 
+from .cli_runner import CliRunner
 from .npu_device_double import make_npu_device
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -48,6 +48,21 @@ def test_every_bundled_recipe_is_valid_under_every_runtime(everywhere, recipe, r
         assert loaded.runtime_options["precision_mode"] == ASCEND_MODE[written]
     else:
         assert loaded.runtime_options["precision"] == (written or "float32")
+
+
+#: the port's run on Ascend (its README: "Precision: Mixed"; its scripts: allow_mix_precision), keras.io's elsewhere
+REFERENCE_PRECISION = {"ascend": ("precision_mode", "allow_mix_precision"), "auto": ("precision_mode",
+                                                                                   "allow_mix_precision"),
+                       "cpu": ("precision", "float32"), "gpu": ("precision", "float32")}
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("recipe", [r for r in RECIPES if "cats_dogs" in r], ids=os.path.basename)
+def test_the_reference_recipes_run_the_ports_precision_on_ascend_and_float32_elsewhere(everywhere, recipe, runtime):
+    key, value = REFERENCE_PRECISION[runtime]
+    assert load_recipe(recipe, [("runtime.device", runtime)]).runtime_options[key] == value
+    explicit = load_recipe(recipe, [("runtime.device", runtime), ("runtime.precision", "float32")])
+    assert explicit.runtime_options[key] == ("force_fp32" if key == "precision_mode" else "float32")
 
 
 @pytest.mark.slow
