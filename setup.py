@@ -5,7 +5,9 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
-EXPORT = ["tf2onnx", "onnxruntime", "ai-edge-litert"]
+# LiteRT needs NumPy >= 1.23, which TensorFlow 2.6 (Python <= 3.9) refuses: there zoo export checks TFLite files
+# with tf.lite.Interpreter instead
+EXPORT = ["tf2onnx", "onnxruntime", "ai-edge-litert; python_version >= '3.10'"]
 VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "resizer_plugin" / "__init__.py").read_text()).group(1)
 
 setup(
@@ -15,7 +17,8 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["resizer_plugin", "resizer_plugin.*"]),
-    python_requires=">=3.7",  # npu_device runs on Python 3.7-3.9; CI checks the code for Python 3.8 with vermin
+    # npu_device runs on Python 3.7-3.9: vermin checks the code for 3.7, CI's TensorFlow 2.6.5 stage tests it on 3.9
+    python_requires=">=3.7",
     # No TensorFlow floor above 2.6: an Ascend machine's TensorFlow 2.6.5 must not be upgraded by this install.
     install_requires=[
         "tensorflow>=2.6",
@@ -26,7 +29,7 @@ setup(
         "tensorflow-datasets",
         "tensorboard",  # the TensorBoard callback; TensorFlow >= 2.20 no longer pulls it in
         "importlib_resources",  # tensorflow-datasets uses it without declaring it
-        "importlib_metadata>=3.6; python_version<'3.10'",
+        "importlib_metadata>=4.4; python_version<'3.10'",  # entry_points(group=), packages_distributions()
     ],
     extras_require={
         # keras-cv backbones need Keras 3; kept out of the core so a tf.keras 2 machine is not upgraded.
@@ -37,7 +40,7 @@ setup(
         "examples": ["scikit-image"],
         # zoo export's ONNX converter, and the runtimes it checks TFLite and ONNX artifacts with
         "export": EXPORT,
-        # tf-keras: the suite runs again on Keras 2 (TF_USE_LEGACY_KERAS=1); vermin: the Python 3.8 syntax check
+        # tf-keras: the suite runs again on Keras 2 (TF_USE_LEGACY_KERAS=1); vermin: the Python 3.7 syntax check
         # import-linter: the architecture's import rules (.importlinter), checked by lint-imports in CI
         "test": ["pytest>=7", "scikit-image", "keras-cv", "keras-hub", "tf-keras", "vermin", "import-linter"] + EXPORT,
     },

@@ -90,10 +90,14 @@ def test_tables_are_whole(page):
         assert cells == columns, (page, number, line)
 
 
-def test_the_keras_2_pass_is_described_as_it_runs():
-    from .test_compatibility import KERAS_2_SKIPS, KERAS_2_TESTS
+@pytest.mark.parametrize("name, heading", [("keras2", "## Keras 2"), ("tf2.6", "### TensorFlow 2.6 and tf.keras 2")])
+def test_each_second_pass_is_described_as_it_runs(name, heading):
+    from .passes import PASSES
 
-    section = DOCS["runtimes.md"].split("## Keras 2")[1]
-    for path in KERAS_2_TESTS:
+    spec = PASSES[name]
+    section = " ".join(DOCS["runtimes.md"].split(heading)[1].split("\n## ")[0].split())
+    for path in spec.tests:
         assert os.path.basename(path) in section, path
-    assert "Exactly {} tests skip".format(KERAS_2_SKIPS) in section
+    assert "Exactly {} tests skip".format(sum(spec.skips.values())) in section
+    for reason, count in spec.skips.items():
+        assert "{} ({}".format(reason, count) in section, reason
