@@ -13,7 +13,7 @@ from PIL import Image
 
 from resizer_plugin.datasets.image_folder import image_folder
 from resizer_plugin.photos import PHOTO_NAMES, load_photo
-from resizer_plugin.zoo.pipeline import make_pipeline
+from resizer_plugin.zoo.training.pipeline import make_pipeline
 
 from .common import chosen_conv_forms, common_arguments, finish, fmt, machine, median_seconds, print_table
 from .train_step import train_steps

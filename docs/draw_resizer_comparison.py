@@ -14,11 +14,12 @@ def main(argv=None):
 
     from resizer_plugin import LearnableResizer
     from resizer_plugin.photos import sample_photos
-    from resizer_plugin.zoo.pictures import resizer_comparison
+    from resizer_plugin.zoo.pictures import transform_comparison
 
     tf.random.set_seed(args.seed)
-    resizer_comparison(sample_photos((300, 300), 3), LearnableResizer((150, 150)), args.output, (150, 150),
-                       title="learnable resizer at initialization (random weights, before any training)")
+    transform_comparison(sample_photos((300, 300), 3), LearnableResizer((150, 150)), args.output, (150, 150),
+                         label="learnable resizer",
+                         title="learnable resizer at initialization (random weights, before any training)")
     print(args.output)
 
 

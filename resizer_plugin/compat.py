@@ -15,8 +15,8 @@ import tensorflow as tf
 #: TensorFlow's (major, minor)
 TF_VERSION = tuple(int(part) for part in tf.__version__.split(".")[:2])
 
-__all__ = ["keras", "IS_KERAS_3", "KERAS_VERSION", "MODEL_FILE_SUFFIX", "TF_VERSION", "XLA_IN_COMPILE", "build_sublayer",
-           "convolves_in", "export_saved_model", "import_keras_3_library", "jit_compile_argument",
+__all__ = ["keras", "IS_KERAS_3", "KERAS_VERSION", "MODEL_FILE_SUFFIX", "TF_VERSION", "XLA_IN_COMPILE",
+           "build_sublayer", "convolves_in", "export_saved_model", "import_keras_3_library", "jit_compile_argument",
            "legacy_keras_requested", "mixed_policies", "onednn_enabled", "set_random_seed"]
 
 

@@ -39,17 +39,17 @@ def _build_learnable_resizer(options, input_spec):
 
 
 rescale = Stage(
-    "rescale", _same_spec(lambda o: keras.layers.Rescaling(o["scale"], o["offset"])), trainable=False,
+    "rescale", build=_same_spec(lambda o: keras.layers.Rescaling(o["scale"], o["offset"])), trainable=False,
     options={"scale": Option(number(), 1.0 / 255.0, "multiplier (1/255 maps uint8 pixels to [0, 1])"),
              "offset": Option(number(), 0.0, "added after scaling")},
     description="pixels * scale + offset, as float")
 
 resize = Stage(
-    "resize", _build_resize, trainable=False, options=_resize_options(),
+    "resize", build=_build_resize, trainable=False, options=_resize_options(),
     description="naive resize to target_size (no weights)")
 
 learnable_resizer = Stage(
-    "learnable_resizer", _build_learnable_resizer, trainable=True,
+    "learnable_resizer", build=_build_learnable_resizer, trainable=True,
     options=dict(_resize_options(),
                  filters=Option(integer(min=1), 16, "width n of the inner convolutions"),
                  num_res_blocks=Option(integer(min=0), 1, "residual blocks r, chained")),
@@ -112,13 +112,13 @@ def _random_brightness(options):
 
 
 random_flip = Stage(
-    "random_flip", _same_spec(lambda o: keras.layers.RandomFlip(o["mode"])), trainable=False, augmentation=True,
+    "random_flip", build=_same_spec(lambda o: keras.layers.RandomFlip(o["mode"])), trainable=False, augmentation=True,
     options={"mode": Option(choice(("horizontal", "vertical", "horizontal_and_vertical")), "horizontal",
                             "which flips")},
     description="flip at random in training (Keras RandomFlip)")
 
 random_crop = Stage(
-    "random_crop", _same_spec(_random_crop), trainable=False, augmentation=True,
+    "random_crop", build=_same_spec(_random_crop), trainable=False, augmentation=True,
     options={"mode": Option(choice(("shift", "zoom")), "shift", "shift: pad then crop, as a translation by up to "
                                                                   "fraction of each side, borders reflected; zoom: a "
                                                                   "crop of down to 1 - fraction of each side, scaled "
@@ -127,26 +127,26 @@ random_crop = Stage(
     description="a random crop of the same size in training (Keras RandomTranslation or RandomZoom)")
 
 random_rotation = Stage(
-    "random_rotation", _same_spec(lambda o: keras.layers.RandomRotation(o["factor"], fill_mode="reflect")),
+    "random_rotation", build=_same_spec(lambda o: keras.layers.RandomRotation(o["factor"], fill_mode="reflect")),
     trainable=False, augmentation=True,
     options={"factor": _fraction(0.05, "the largest rotation, as a fraction of a full turn")},
     description="rotate by a random angle in training, borders reflected (Keras RandomRotation)")
 
 random_contrast = Stage(
-    "random_contrast", _same_spec(lambda o: _with_value_range(keras.layers.RandomContrast, o)), trainable=False,
+    "random_contrast", build=_same_spec(lambda o: _with_value_range(keras.layers.RandomContrast, o)), trainable=False,
     augmentation=True, options={"factor": _fraction(0.2, "contrast scaled by 1 +- up to factor"),
                                 "value_range": _value_range_option()},
     description="scale the contrast at random in training (Keras RandomContrast)")
 
 random_brightness = Stage(
-    "random_brightness", _same_spec(_random_brightness),
+    "random_brightness", build=_same_spec(_random_brightness),
     trainable=False, augmentation=True, options={"factor": _fraction(0.2, "brightness shifted by up to factor of "
                                                                             "the value range"),
                                                  "value_range": _value_range_option()},
     description="shift the brightness at random in training (Keras RandomBrightness)")
 
 rand_augment = Stage(
-    "rand_augment", _same_spec(_rand_augment), trainable=False, augmentation=True,
+    "rand_augment", build=_same_spec(_rand_augment), trainable=False, augmentation=True,
     options={"num_ops": Option(integer(min=1), 2, "operations applied to each image"),
              "factor": _fraction(0.5, "strength of each operation"), "value_range": _value_range_option()},
     description="RandAugment in training (Keras 3's RandAugment)")

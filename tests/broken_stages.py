@@ -29,7 +29,7 @@ class Scale(keras.layers.Layer):
 
 def _scale_stage(name, layer_class=Scale, trainable=False, **stage_kwargs):
     options = stage_kwargs.pop("options", {"scale": Option(number(), 2.0)})
-    return Stage(name, lambda o, spec: (layer_class(**o), spec), options=options, trainable=trainable,
+    return Stage(name, build=lambda o, spec: (layer_class(**o), spec), options=options, trainable=trainable,
                  **stage_kwargs)
 
 
@@ -37,10 +37,11 @@ def _raise(options, spec):
     raise RuntimeError("this stage cannot build")
 
 
-fails_to_build = Stage("fails_to_build", _raise, options={}, trainable=False)
+fails_to_build = Stage("fails_to_build", build=_raise, options={}, trainable=False)
 
 # Declares the input spec but resizes to 32x32.
-wrong_output_spec = Stage("wrong_output_spec", lambda o, spec: (Resize((32, 32)), spec), options={}, trainable=False)
+wrong_output_spec = Stage("wrong_output_spec", build=lambda o, spec: (Resize((32, 32)), spec),
+                          options={}, trainable=False)
 
 
 @keras.utils.register_keras_serializable(package=_PKG)
@@ -74,8 +75,9 @@ class DeadWeight(keras.layers.Layer):
         return inputs * tf.cast(self.used, inputs.dtype)
 
 
-dead_weight = Stage("dead_weight", lambda o, spec: (DeadWeight(), spec), options={}, trainable=True)
-undeclared_weights = Stage("undeclared_weights", lambda o, spec: (DeadWeight(), spec), options={}, trainable=False)
+dead_weight = Stage("dead_weight", build=lambda o, spec: (DeadWeight(), spec), options={}, trainable=True)
+undeclared_weights = Stage("undeclared_weights", build=lambda o, spec: (DeadWeight(), spec),
+                           options={}, trainable=False)
 
 
 @keras.utils.register_keras_serializable(package=_PKG)
@@ -162,7 +164,8 @@ class Float16Weight(keras.layers.Layer):
         return tf.cast(inputs, self.compute_dtype) * tf.cast(self.gain, self.compute_dtype)
 
 
-float16_variables = Stage("float16_variables", lambda o, spec: (Float16Weight(), spec), options={}, trainable=True)
+float16_variables = Stage("float16_variables", build=lambda o, spec: (Float16Weight(), spec),
+                          options={}, trainable=True)
 
 # Its option accepts anything, so a wrongly typed value slips through.
 accepts_anything = _scale_stage("accepts_anything", options={"scale": Option(lambda v: v, 2.0)})
@@ -173,7 +176,7 @@ class _LenientStage(Stage):
         return {k: v for k, v in super().validate({}).items()}
 
 
-ignores_unknown_keys = _LenientStage("ignores_unknown_keys", lambda o, spec: (Scale(**o), spec),
+ignores_unknown_keys = _LenientStage("ignores_unknown_keys", build=lambda o, spec: (Scale(**o), spec),
                                      options={}, trainable=False)
 
 

@@ -31,8 +31,9 @@ class Pass(NamedTuple):
 
 _KERAS_2_SKIPS = {"FusedBatchNormalization replaces Keras 3's BatchNormalization only": 4,
                   "keras.layers.RandAugment is newer than this Keras": 11}
-_RESUMED = ["tests/test_zoo_run.py::test_sigkill_in_epoch_2_then_resume_finishes_all_epochs",
-            "tests/test_zoo_run.py::test_a_run_killed_inside_an_epoch_resumes_there_and_ends_on_the_same_optimizer_step"]
+_RESUMED = ["tests/test_zoo_run.py::" + name for name in (
+    "test_sigkill_in_epoch_2_then_resume_finishes_all_epochs",
+    "test_a_run_killed_inside_an_epoch_resumes_there_and_ends_on_the_same_optimizer_step")]
 
 #: Keras 2 through tf-keras on the TensorFlow of this venv (TF_USE_LEGACY_KERAS=1): the non-slow tests of the layer,
 #: the stages with the conformance kit, the Ascend adapter and its port, the run's callbacks, zoo-run end to end, zoo

@@ -9,11 +9,11 @@ import tensorflow as tf
 import yaml
 
 from resizer_plugin.runtimes import ascend as ascend_runtime
-from resizer_plugin.zoo import registry
+from resizer_plugin.zoo.config import registry
 from resizer_plugin.zoo.cli import train as cli
-from resizer_plugin.zoo.recipe import RecipeError, load_recipe
+from resizer_plugin.zoo.config.recipe import RecipeError, load_recipe
 
-from .cli_runner import CliRunner
+from .builders import zoo_run
 from .npu_device_double import make_npu_device, settings
 from .test_ascend_port import port_awk
 
@@ -217,13 +217,13 @@ def test_bad_ascend_options_fail_before_the_device_opens(npu, recipe_file, files
 
 
 def test_dump_paths_that_disagree_are_an_error(recipe_file, npu):
-    result = CliRunner().invoke(cli.main, [recipe_file, "--over_dump_path=/a", "--data_dump_path=/b", "--dry-run"])
+    result = zoo_run(recipe_file, "--over_dump_path=/a", "--data_dump_path=/b", "--dry-run")
     assert result.exit_code == 2 and "one dump_path" in result.stderr
 
 
 def test_without_npu_device_the_error_says_it_ships_with_cann(recipe_file, monkeypatch):
     monkeypatch.setitem(sys.modules, "npu_device", None)  # import fails, as where CANN is not installed
-    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--dry-run"])
+    result = zoo_run(recipe_file, "--precision_mode=allow_mix_precision", "--dry-run")
     assert result.exit_code == 2
     assert "runtime.device: ascend is not available here" in result.stderr and "CANN toolkit" in result.stderr
     assert "Traceback" not in result.output
@@ -261,7 +261,7 @@ def test_the_ascend_runtime_runs_the_resizer_with_stock_ops(npu, recipe_file, mo
 
 
 def test_ascend_pipeline_has_static_shapes(npu, recipe_file):
-    from resizer_plugin.zoo.pipeline import recipe_pipelines
+    from resizer_plugin.zoo.training.pipeline import recipe_pipelines
 
     recipe, session = _start(recipe_file, "--precision_mode=allow_mix_precision", "--batch_size=3")
     info = recipe.dataset.describe(recipe.dataset_options)
@@ -271,7 +271,7 @@ def test_ascend_pipeline_has_static_shapes(npu, recipe_file):
 
 
 def test_static_false_feeds_the_last_partial_batch(npu, recipe_file):
-    from resizer_plugin.zoo.pipeline import recipe_pipelines
+    from resizer_plugin.zoo.training.pipeline import recipe_pipelines
 
     recipe, session = _start(recipe_file, "--static=False", "--batch_size=3")
     assert not session.static_shapes and "dynamic shapes" in session.description
@@ -282,8 +282,8 @@ def test_static_false_feeds_the_last_partial_batch(npu, recipe_file):
 def test_zoo_run_on_one_card_writes_to_the_device_folder(npu, recipe_file, tmp_path, monkeypatch):
     monkeypatch.setenv("ASCEND_DEVICE_ID", "3")
     out = tmp_path / "output"
-    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--over_dump=False",
-                                           "--output-dir", str(out)])
+    result = zoo_run(recipe_file, "--precision_mode=allow_mix_precision", "--over_dump=False",
+                                           "--output-dir", str(out))
     assert result.exit_code == 0, result.stderr
     assert os.listdir(str(out)) == ["3"]  # everything of the run in the device's folder, the log included
     metrics = json.loads((out / "3" / "metrics.json").read_text())
@@ -299,8 +299,8 @@ def test_zoo_run_on_one_card_writes_to_the_device_folder(npu, recipe_file, tmp_p
 def test_zoo_run_trains_through_the_npu_loss_scale_optimizer(npu, recipe_file, tmp_path):
     """Compiled, built (its slots created before restoring) and trained as Keras 2 or 3 has it."""
     out = tmp_path / "output"
-    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--set",
-                                           "runtime.loss_scaling=auto", "--output-dir", str(out)])
+    result = zoo_run(recipe_file, "--precision_mode=allow_mix_precision", "--set",
+                                           "runtime.loss_scaling=auto", "--output-dir", str(out))
     assert result.exit_code == 0, result.stderr
     assert ("NpuLossScaleOptimizer", True, None, None) in npu.events
     assert math.isfinite(json.loads((out / "0" / "metrics.json").read_text())["train_loss"])
@@ -323,8 +323,8 @@ def two_cards(tmp_path, monkeypatch):
 def test_two_cards_shard_before_batching_all_reduce_and_broadcast(npu, recipe_file, tmp_path, two_cards, rank):
     two_cards(rank)
     out = tmp_path / "output"
-    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--log_steps=1",
-                                           "--output-dir", str(out)])
+    result = zoo_run(recipe_file, "--precision_mode=allow_mix_precision", "--log_steps=1",
+                                           "--output-dir", str(out))
     assert result.exit_code == 0, result.stderr
     assert ("open", 4 + rank, 2, rank) in npu.events
     shards = [e for e in npu.events if e[0] == "shard_and_rebatch_dataset"]
@@ -337,12 +337,12 @@ def test_two_cards_shard_before_batching_all_reduce_and_broadcast(npu, recipe_fi
     log = (run / "train_{}.log".format(4 + rank)).read_text()
     assert "TimeHistory: " in log and os.path.isfile(str(run / "history.csv"))
     assert os.path.isfile(str(run / "metrics.json")) == (rank == 0)  # the chief's; pictures: every card's own
-    assert sorted(os.listdir(str(run / "pictures"))) == ["resizer_after.png", "resizer_before.png",
+    assert sorted(os.listdir(str(run / "pictures"))) == ["stages_after.png", "stages_before.png",
                                                          "training_curves.png"]
 
 
 def test_each_card_batches_its_shard_with_the_per_card_batch(npu, recipe_file, two_cards):
-    from resizer_plugin.zoo.pipeline import recipe_pipelines
+    from resizer_plugin.zoo.training.pipeline import recipe_pipelines
 
     two_cards(1)
     recipe, session = _start(recipe_file, "--precision_mode=allow_mix_precision", "--batch_size=4")
@@ -370,14 +370,14 @@ def test_the_old_runtime_code_fails_on_the_real_sharding_contract(npu, two_cards
 def test_a_missing_rank_table_is_one_line_and_status_2(npu, recipe_file, two_cards, monkeypatch):
     two_cards(0)
     monkeypatch.delenv("RANK_TABLE_FILE")
-    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision"])
+    result = zoo_run(recipe_file, "--precision_mode=allow_mix_precision")
     assert result.exit_code == 2 and "RANK_SIZE=2 needs RANK_TABLE_FILE" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "open" not in [e[0] for e in npu.events]
 
 
 def test_a_global_batch_that_does_not_divide_by_the_cards_names_both(npu, recipe_file, two_cards):
     two_cards(0)
-    result = CliRunner().invoke(cli.main, [recipe_file, "--precision_mode=allow_mix_precision", "--batch_size=5"])
+    result = zoo_run(recipe_file, "--precision_mode=allow_mix_precision", "--batch_size=5")
     assert result.exit_code == 2
     assert "data.batch_size: the global batch of 5 does not divide by the 2 processes" in result.stderr
 

@@ -2,20 +2,17 @@
 end on the npu_device double, read back with the port's own grep/awk expressions."""
 import json
 import os
-import pathlib
 import subprocess
 import sys
 
 import pytest
 
 from resizer_plugin.runtimes import local
-from resizer_plugin.zoo.cli import train as cli
-from resizer_plugin.zoo.recipe import load_recipe
+from resizer_plugin.zoo.config.recipe import load_recipe
 
-from .cli_runner import CliRunner
+from .builders import ROOT, zoo_run
 from .npu_device_double import make_npu_device
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 RECIPES = sorted(str(p) for p in (ROOT / "recipes").glob("*.yaml"))
 RUNTIMES = ["cpu", "gpu", "ascend", "auto"]
 REFERENCE = "densenet_cats_dogs.yaml"
@@ -69,7 +66,7 @@ def test_the_reference_recipes_run_the_ports_precision_on_ascend_and_float32_els
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_the_quickstart_trains_under_every_runtime(everywhere, tmp_path, runtime):
     out = tmp_path / "run"
-    result = CliRunner().invoke(cli.main, _small(str(ROOT / "recipes" / "quickstart.yaml"), "--device", runtime,
+    result = zoo_run(*_small(str(ROOT / "recipes" / "quickstart.yaml"), "--device", runtime,
                                                  "--output-dir", str(out)))
     assert result.exit_code == 0, result.output + result.stderr
     run = out / ("0" if runtime in ("ascend", "auto") else "")
@@ -83,7 +80,7 @@ def test_the_other_cats_vs_dogs_recipes_train_on_ascend_with_the_ports_flags(eve
                                                                               recipe):
     """The reference recipe itself runs through the port's launch script below."""
     out = tmp_path / "output"
-    result = CliRunner().invoke(cli.main, _small(recipe, "--data_path={}".format(tfds_dir),
+    result = zoo_run(*_small(recipe, "--data_path={}".format(tfds_dir),
                                                  "--precision_mode=allow_mix_precision", "--output-dir", str(out)))
     assert result.exit_code == 0, result.output + result.stderr
     assert json.loads((out / "0" / "metrics.json").read_text())["epochs"] == 1

@@ -3,12 +3,10 @@ and bad options named with their key."""
 import json
 
 import pytest
-import yaml
 
 from resizer_plugin.compat import keras
-from resizer_plugin.zoo.cli.group import zoo
 
-from .cli_runner import CliRunner
+from .builders import small_recipe, write_recipe, zoo
 
 #: every augmentation stage whose Keras layer this Keras has (stages.LAYERS_SINCE: the others refuse to build)
 AUGMENTATIONS = [{"type": "random_flip"}, {"type": "random_crop", "mode": "zoom", "fraction": 0.2},
@@ -18,25 +16,18 @@ AUGMENTATIONS += [{"type": "rand_augment", "num_ops": 1}] if hasattr(keras.layer
 
 
 def _recipe(tmp_path, stages):
-    recipe = {"name": "augmented", "seed": 5,
-              "data": {"source": "photo_crops", "image_size": [48, 48], "batch_size": 8, "train_examples": 8,
-                       "val_examples": 4},
-              "model": {"stages": [{"type": "rescale"}] + stages + [{"type": "learnable_resizer",
-                                                                     "target_size": [24, 24], "filters": 4}],
-                        "backbone": {"type": "small_cnn", "filters": 8, "blocks": 2}},
-              "train": {"epochs": 2, "optimizer": {"type": "adam", "learning_rate": 0.003}, "log_steps": 2},
-              "runtime": {"device": "cpu"}}
-    path = tmp_path / "augmented.yaml"
-    path.write_text(yaml.safe_dump(recipe))
-    return str(path)
+    resizer = small_recipe()["model"]["stages"][1]
+    return write_recipe(tmp_path, small_recipe({"name": "augmented", "seed": 5, "train.epochs": 2,
+                                                "model.stages": [{"type": "rescale"}] + stages + [resizer]}),
+                        "augmented.yaml")
 
 
 @pytest.mark.slow
 def test_a_recipe_trains_with_every_augmentation_and_measures_without_them(tmp_path):
     out = tmp_path / "run"
-    trained = CliRunner().invoke(zoo, ["train", _recipe(tmp_path, AUGMENTATIONS), "--output-dir", str(out)])
+    trained = zoo("train", _recipe(tmp_path, AUGMENTATIONS), "--output-dir", str(out))
     assert trained.exit_code == 0, trained.output
-    evaluated = CliRunner().invoke(zoo, ["eval", str(out)])
+    evaluated = zoo("eval", str(out))
     assert evaluated.exit_code == 0, evaluated.output
     metrics = json.loads((out / "metrics.json").read_text())
     assert json.loads((out / "eval.json").read_text())["accuracy"] == pytest.approx(metrics["best_val_accuracy"])
@@ -49,5 +40,5 @@ def test_a_recipe_trains_with_every_augmentation_and_measures_without_them(tmp_p
     ({"type": "random_rotation", "angle": 10}, "model.stages[1].angle"),
 ])
 def test_bad_augmentation_options_are_one_line_naming_the_key(tmp_path, stage, phrase):
-    result = CliRunner().invoke(zoo, ["train", _recipe(tmp_path, [stage]), "--dry-run"])
+    result = zoo("train", _recipe(tmp_path, [stage]), "--dry-run")
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output

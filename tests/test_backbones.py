@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from resizer_plugin.compat import keras, set_random_seed
-from resizer_plugin.zoo import registry
+from resizer_plugin.zoo.config import registry
 from resizer_plugin.zoo.contract import ImageSpec
 
 APPLICATIONS = ["DenseNet121", "DenseNet169", "DenseNet201", "ResNet50", "ResNet101", "MobileNetV2"] + \
@@ -95,8 +95,8 @@ def _photo_batch(size=64):
 def test_keras_hub_backbones_build_offline_and_train_a_step_behind_the_resizer(model, tmp_path):
     import yaml
 
-    from resizer_plugin.zoo.model import build_model
-    from resizer_plugin.zoo.recipe import load_recipe
+    from resizer_plugin.zoo.training.model import build_model
+    from resizer_plugin.zoo.config.recipe import load_recipe
 
     recipe = {"name": "hub", "data": {"source": "photo_crops", "image_size": [64, 64]},
               "model": {"stages": [{"type": "rescale"},

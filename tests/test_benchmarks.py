@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .builders import ROOT
+
 TINY = ["--batch-size", "2", "--input-size", "64", "64", "--target-size", "32", "32", "--backbone", "MobileNetV2",
         "--steps", "1", "--warmup", "1"]
 

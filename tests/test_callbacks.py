@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from resizer_plugin.zoo import callbacks
+from resizer_plugin.zoo.training import callbacks
 
 
 class _Clock:
@@ -87,7 +87,7 @@ def test_epoch_log_prints_the_keras_2_verbose_2_line(clock, lines):
 
 
 def test_the_lines_scripts_read_have_nothing_before_them_in_the_log(tmp_path, clock):
-    from resizer_plugin.zoo.logs import log_file, setup_console
+    from resizer_plugin.zoo.training.logs import log_file, setup_console
 
     setup_console()
     with log_file(str(tmp_path / "train.log")):

@@ -2,9 +2,8 @@
 import pytest
 import yaml
 
-from resizer_plugin.zoo.cli.train import main
 
-from .cli_runner import CliRunner
+from .builders import zoo_run
 
 GOOD = {
     "name": "t",
@@ -18,7 +17,7 @@ GOOD = {
 def _run(tmp_path, recipe, *args):
     path = tmp_path / "recipe.yaml"
     path.write_text(recipe if isinstance(recipe, str) else yaml.safe_dump(recipe))
-    return CliRunner().invoke(main, [str(path)] + list(args)), str(path)
+    return zoo_run(*[str(path)] + list(args)), str(path)
 
 
 def _with(change):
@@ -80,7 +79,7 @@ def test_malformed_recipe_exits_2_with_one_paragraph(tmp_path, label, recipe, ke
 
 
 def test_missing_recipe_file(tmp_path):
-    result = CliRunner().invoke(main, [str(tmp_path / "nope.yaml")])
+    result = zoo_run(str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2 and "no such recipe file" in result.stderr
 
 
@@ -112,12 +111,12 @@ def test_existing_output_dir_is_not_overwritten(tmp_path):
 
 
 def test_no_recipe_is_a_usage_error():
-    result = CliRunner().invoke(main, [])
+    result = zoo_run()
     assert result.exit_code == 2 and "give a RECIPE" in result.stderr
 
 
 def test_list_shows_every_group_and_origin():
-    result = CliRunner().invoke(main, ["--list"])
+    result = zoo_run("--list")
     assert result.exit_code == 0
     for line in ("stages (zoo.stages):", "backbones (zoo.backbones):", "runtimes (zoo.runtimes):",
                  "datasets (zoo.datasets):", "keras.applications/DenseNet121", "resizer-plugin"):

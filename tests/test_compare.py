@@ -11,12 +11,10 @@ import numpy as np
 import pytest
 import yaml
 
-from resizer_plugin.zoo.cli.group import zoo
-from resizer_plugin.zoo.comparison import paired_interval, t_quantile_975, verdict
+from resizer_plugin.zoo.compare.report import paired_interval, t_quantile_975, verdict
 
-from .cli_runner import CliRunner
+from .builders import ROOT, zoo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _tiny(name, stage, epochs=1):
@@ -61,9 +59,9 @@ def test_the_paired_interval_of_a_worked_example():
 def _started(recipe_file, seed):
     """A recipe's model and training pipeline as zoo-run starts them for ``seed``."""
     from resizer_plugin.compat import set_random_seed
-    from resizer_plugin.zoo.model import build_model
-    from resizer_plugin.zoo.pipeline import recipe_pipelines
-    from resizer_plugin.zoo.recipe import load_recipe
+    from resizer_plugin.zoo.training.model import build_model
+    from resizer_plugin.zoo.training.pipeline import recipe_pipelines
+    from resizer_plugin.zoo.config.recipe import load_recipe
 
     recipe = load_recipe(recipe_file, ["seed={}".format(seed)])
     session = recipe.runtime.start(recipe.runtime_options)
@@ -100,7 +98,7 @@ def _report(folder):
 def test_a_compare_of_two_tiny_recipes_writes_a_complete_report_and_reruns_nothing(tmp_path):
     files = _write(tmp_path, [_tiny("bilinear", RESIZE), _tiny("resizer", RESIZER)])
     out = tmp_path / "cmp"
-    result = CliRunner().invoke(zoo, ["compare"] + files + ["--seeds", "2", "--output-dir", str(out)])
+    result = zoo(*["compare"] + files + ["--seeds", "2", "--output-dir", str(out)])
     assert result.exit_code == 0, result.output
     report = _report(out)
     assert report["baseline"] == "bilinear" and [r["recipe"] for r in report["recipes"]] == ["bilinear", "resizer"]
@@ -117,7 +115,7 @@ def test_a_compare_of_two_tiny_recipes_writes_a_complete_report_and_reruns_nothi
     assert "zoo compare {} {} --seeds 2 --output-dir {}".format(files[0], files[1], out) in markdown
     assert "| resizer |" in markdown and (out / "report.png").stat().st_size > 10000
     stamp = (out / "resizer" / "seed-2" / "metrics.json").stat().st_mtime
-    again = CliRunner().invoke(zoo, ["compare"] + files + ["--seeds", "2", "--output-dir", str(out)])
+    again = zoo(*["compare"] + files + ["--seeds", "2", "--output-dir", str(out)])
     assert again.exit_code == 0 and again.output.count("finished earlier") == 4
     assert (out / "resizer" / "seed-2" / "metrics.json").stat().st_mtime == stamp
 
@@ -157,7 +155,7 @@ def test_a_killed_compare_resumes_where_it_stopped(tmp_path):
 def test_recipes_that_cannot_be_compared_are_one_line_and_status_2(tmp_path, recipes, phrase):
     files = _write(tmp_path, [_tiny("a", RESIZE)])
     (tmp_path / "broken.yaml").write_text(yaml.safe_dump(dict(_tiny("b", RESIZE), trian={"epochs": 1})))
-    result = CliRunner().invoke(zoo, ["compare"] + [str(tmp_path / "{}.yaml".format(r)) for r in recipes]
+    result = zoo(*["compare"] + [str(tmp_path / "{}.yaml".format(r)) for r in recipes]
                                 + ["--output-dir", str(tmp_path / "out")])
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
     assert not (tmp_path / "out").exists() and files

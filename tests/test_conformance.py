@@ -2,10 +2,11 @@
 import pytest
 
 from resizer_plugin.testing import conformance
-from resizer_plugin.testing.conformance import CHECKS, ConformanceError, check_stage, parametrize_with_checks
+from resizer_plugin.testing.conformance import (CHECKS, ConformanceError, check_stage, checks_for,
+                                                parametrize_with_checks)
 from resizer_plugin.compat import XLA_IN_COMPILE, keras
 from resizer_plugin.stages import LAYERS_SINCE
-from resizer_plugin.zoo import registry
+from resizer_plugin.zoo.config import registry
 from resizer_plugin.zoo.contract import ImageSpec, StageConfigError
 
 from .broken_stages import BROKEN, forgets_config, produces_nan
@@ -13,7 +14,7 @@ from .broken_stages import BROKEN, forgets_config, produces_nan
 REGISTERED = registry.stages.names()
 
 
-def test_this_package_registers_its_three_stages():
+def test_this_package_registers_the_resizer_stages():
     assert {"rescale", "resize", "learnable_resizer"} <= set(REGISTERED)
 
 
@@ -34,7 +35,8 @@ def test_registered_stage_conforms(stage, check):
 def test_a_stage_whose_keras_layer_is_missing_says_which_keras_brought_it(stage, monkeypatch):
     layer = NEWER_LAYERS[stage]
     monkeypatch.delattr(keras.layers, layer, raising=False)
-    expected = r"{}.*needs keras.layers.{} \(Keras {} and later\); this is Keras".format(stage, layer, LAYERS_SINCE[layer])
+    expected = r"{}.*needs keras.layers.{} \(Keras {} and later\); this is Keras".format(stage, layer,
+                                                                                        LAYERS_SINCE[layer])
     with pytest.raises(StageConfigError, match=expected):
         registry.stages.load(stage)({}, ImageSpec(32, 32, 3))
 
@@ -71,7 +73,16 @@ def test_check_stage_reports_every_failure():
 
 
 def test_check_stage_passes_on_registered_name():
-    assert check_stage("resize") == [c.__name__ for c in CHECKS]
+    assert check_stage("resize") == [c.__name__ for c in CHECKS if c is not conformance.check_augmentation]
+
+
+def test_a_stage_gets_the_checks_of_its_declared_traits_only():
+    augmentation, other = registry.stages.load("random_flip"), registry.stages.load("learnable_resizer")
+    assert augmentation.augmentation and not other.augmentation
+    assert checks_for(augmentation) == CHECKS
+    assert checks_for(other) == tuple(c for c in CHECKS if c is not conformance.check_augmentation)
+    ids = [p.id for p in parametrize_with_checks([other, augmentation]).args[1]]
+    assert "learnable_resizer-check_augmentation" not in ids and "random_flip-check_augmentation" in ids
 
 
 def test_parametrize_ids_read_well():
@@ -82,7 +93,7 @@ def test_parametrize_ids_read_well():
 
 def test_pytest_plugin_runs_kit_on_named_stage(pytester):
     result = pytester.runpytest_subprocess("--zoo-stage", "resize", "-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=len(CHECKS))
+    result.assert_outcomes(passed=len(CHECKS) - 1)  # resize is no augmentation
 
 
 def test_pytest_plugin_reports_unknown_stage(pytester):

@@ -6,9 +6,10 @@ import sys
 import yaml
 
 from resizer_plugin.compat import TF_VERSION
-from resizer_plugin.zoo.logs import NATIVE_NOISE
+from resizer_plugin.zoo.training.logs import NATIVE_NOISE
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .builders import ROOT
+
 
 #: lines TensorFlow 2.21 wrote on this project's machines (the remapper line during the resizer's first training step),
 #: then TensorFlow 2.6.5's
@@ -52,7 +53,7 @@ def test_the_patterns_know_each_noise_line_and_no_real_error():
 def test_native_writes_to_stderr_are_filtered_line_by_line_in_order():
     """The filter works on file descriptor 2 itself, where C++ code writes, and on Python's sys.stderr alike."""
     lines = [NOISE[0], REAL[0], NOISE[3], REAL[1], NOISE[6], REAL[2]]
-    code = ("import os, sys\nfrom resizer_plugin.zoo.logs import native_stderr_filtered\n"
+    code = ("import os, sys\nfrom resizer_plugin.zoo.training.logs import native_stderr_filtered\n"
             "with native_stderr_filtered():\n"
             "    for line in {!r}:\n        os.write(2, (line + '\\n').encode())\n"
             "    sys.stderr.write('from python\\n')\n    os.write(2, b'no newline at the end')\n"

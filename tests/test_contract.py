@@ -2,10 +2,10 @@
 import pytest
 import yaml
 
-from resizer_plugin.zoo import registry
+from resizer_plugin.zoo.config import registry
 from resizer_plugin.zoo.contract import (BackboneFamily, DatasetInfo, DatasetSource, LaunchFlag, Option, Runtime,
                                          SkippedInputs, Stage, integer, split_options)
-from resizer_plugin.zoo.recipe import RecipeError, load_recipe
+from resizer_plugin.zoo.config.recipe import RecipeError, load_recipe
 
 RECIPE = {
     "name": "t",
@@ -28,7 +28,7 @@ def _recipe_with(tmp_path, monkeypatch, group, name, plugin, section_change):
 
 
 def _dataset(option):
-    return DatasetSource("clashing", dict({option: Option(integer(), 1, "")}, **split_options("train", "val")),
+    return DatasetSource("clashing", options=dict({option: Option(integer(), 1, "")}, **split_options("train", "val")),
                          describe=lambda o: DatasetInfo(["a", "b"], "here"), load=None)
 
 
@@ -40,11 +40,11 @@ class _Runtime(Runtime):
 @pytest.mark.parametrize("group, name, plugin, change, key, host_key", [
     ("datasets", "clashing", _dataset("batch_size"), lambda r: r["data"].update(source="clashing"), "data",
      "data.batch_size"),
-    ("runtimes", "clashing", _Runtime("clashing", {"device": Option(integer(), 0, "")}),
+    ("runtimes", "clashing", _Runtime("clashing", options={"device": Option(integer(), 0, "")}),
      lambda r: r["runtime"].update(device="clashing"), "runtime", "runtime.device"),
-    ("stages", "clashing", Stage("clashing", None, {"type": Option(integer(), 0, "")}, trainable=False),
+    ("stages", "clashing", Stage("clashing", build=None, options={"type": Option(integer(), 0, "")}, trainable=False),
      lambda r: r["model"]["stages"].append({"type": "clashing"}), "model.stages[1]", "model.stages[1].type"),
-    ("backbones", "clashing", BackboneFamily("clashing", {"type": Option(integer(), 0, "")}, build=None),
+    ("backbones", "clashing", BackboneFamily("clashing", options={"type": Option(integer(), 0, "")}, build=None),
      lambda r: r["model"].update(backbone={"type": "clashing"}), "model.backbone", "model.backbone.type"),
 ])
 def test_a_plugin_option_named_like_a_host_key_is_an_error_naming_both(tmp_path, monkeypatch, group, name, plugin,
@@ -75,14 +75,14 @@ def test_runtime_flags_set_their_keys_and_select_their_runtime():
             return (LaunchFlag("--mode", "runtime.mode", str, "", selects=True),
                     LaunchFlag("--epochs_", "train.epochs", int, ""))
 
-    runtime = Flagged("flagged", {})
+    runtime = Flagged("flagged", options={})
     assert runtime.flag_overrides({"mode": None, "epochs_": 3}) == [("train.epochs", 3)]
     assert runtime.flag_overrides({"mode": "x", "epochs_": None}) == [("runtime.mode", "x"),
                                                                        ("runtime.device", "flagged")]
 
 
 def test_a_runtime_resolves_to_itself_and_adds_no_flags_by_default():
-    runtime = _Runtime("plain", {})
+    runtime = _Runtime("plain", options={})
     assert runtime.resolve(lambda name: None) is runtime and runtime.launch_flags() == ()
 
 

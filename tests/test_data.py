@@ -9,9 +9,9 @@ from resizer_plugin.datasets import image_folder as image_folder_module
 from resizer_plugin.datasets.image_folder import image_folder
 from resizer_plugin.datasets.photo_crops import photo_crops
 from resizer_plugin.datasets.tfds import tfds
-from resizer_plugin.zoo import registry
+from resizer_plugin.zoo.config import registry
 from resizer_plugin.zoo.contract import DataError, SkippedInputs, SplitError, split
-from resizer_plugin.zoo.pipeline import make_pipeline
+from resizer_plugin.zoo.training.pipeline import make_pipeline
 
 from .fixtures import BAD_FILES
 

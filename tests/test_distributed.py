@@ -11,9 +11,8 @@ import sys
 import pytest
 import yaml
 
-from .cli_runner import CliRunner
+from .builders import RECIPES, zoo_run
 
-RECIPES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
 # the same data in the same order on both: tf.data re-seeds the shuffle of a dataset a strategy distributes
 SHORT = ["--set", "train.epochs=2", "--set", "train.steps_per_epoch=6", "--set", "train.validation_steps=2",
          "--set", "data.shuffle_buffer=1"]
@@ -134,12 +133,11 @@ def test_two_workers_on_loopback_train_and_resume_together_like_one_process(tmp_
 
 def test_multi_worker_on_keras_3_is_refused_with_the_reason(tmp_path):
     from resizer_plugin.compat import IS_KERAS_3
-    from resizer_plugin.zoo.cli.train import main
 
     if not IS_KERAS_3:
         pytest.skip("Keras 2 runs multi_worker")
     recipe = tmp_path / "two_hosts.yaml"
     recipe.write_text(yaml.safe_dump(MULTI_WORKER))
-    result = CliRunner().invoke(main, [str(recipe), "--dry-run"])
+    result = zoo_run(str(recipe), "--dry-run")
     assert result.exit_code == 2
     assert "strategy: multi_worker needs Keras 2" in result.stderr and "keras-team/keras#20585" in result.stderr

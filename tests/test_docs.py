@@ -1,17 +1,17 @@
 """The README and docs/ stay true: the first commands, every recipe key, plugin option, conformance check, port flag
 and module is documented; links resolve; tables are whole."""
 import os
-import pathlib
 import re
 
 import pytest
 
 from resizer_plugin.runtimes.ascend import PORT_FLAGS
 from resizer_plugin.testing.conformance import CHECKS
-from resizer_plugin.zoo import registry
-from resizer_plugin.zoo.schema import schema_reference
+from resizer_plugin.zoo.config import registry
+from resizer_plugin.zoo.config.schema import schema_reference
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from .builders import ROOT
+
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = {path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md"))}
 PAGES = dict(DOCS, **{"README.md": README})
@@ -101,3 +101,29 @@ def test_each_second_pass_is_described_as_it_runs(name, heading):
     assert "Exactly {} tests skip".format(sum(spec.skips.values())) in section
     for reason, count in spec.skips.items():
         assert "{} ({}".format(reason, count) in section, reason
+
+
+_NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+            .split())
+
+
+def _counts():
+    """(page, phrase with {} for the number, the count the code gives) of each count the prose states."""
+    from resizer_plugin.zoo.export.formats import FORMATS
+
+    stages, _ = registry.stages.load_all()
+    augmentations = [name for name, stage in stages.items() if stage.augmentation]
+    serving = [f for f in FORMATS if f.name != "backbone"]  # the artifacts that take images and give probabilities
+    return [("README.md", "its {} stages", len(stages)), ("README.md", "{} augmentations", len(augmentations)),
+            ("README.md", "{} small named checks", len(CHECKS)),
+            ("stages-and-conformance.md", "registers its {} through", len(stages)),
+            ("stages-and-conformance.md", "{} small functions", len(CHECKS)),
+            ("runtimes.md", "all {} formats", len(serving)), ("after-training.md", "all {} formats", len(serving))]
+
+
+@pytest.mark.parametrize("page, phrase, count", _counts())
+def test_counts_in_the_prose_come_from_the_code(page, phrase, count):
+    text = " ".join(PAGES[page].split())
+    assert phrase.format(_NUMBERS[count]) in text, (page, phrase, count)
+    stated = re.findall(re.escape(phrase).replace(re.escape("{}"), r"(\w+)"), text)
+    assert all(word == _NUMBERS[count] for word in stated if word in _NUMBERS), stated  # no other count besides

@@ -12,8 +12,8 @@ from resizer_plugin.zoo import pictures
 
 
 def test_comparison_picture_has_a_row_per_photo(tmp_path):
-    path = pictures.resizer_comparison(sample_photos((120, 120), 2), LearnableResizer((60, 60)),
-                                       str(tmp_path / "cmp.png"), (60, 60))
+    path = pictures.transform_comparison(sample_photos((120, 120), 2), LearnableResizer((60, 60)),
+                                         str(tmp_path / "cmp.png"), (60, 60))
     image = np.asarray(Image.open(path).convert("RGB"))
     assert image.shape[1] > image.shape[0] * 1.2  # three columns, two rows
     assert image.std() > 20  # photos, not a blank canvas

@@ -5,9 +5,8 @@ import pytest
 import yaml
 
 from resizer_plugin.compat import keras, set_random_seed
-from resizer_plugin.zoo.cli.group import zoo
 
-from .cli_runner import CliRunner
+from .builders import zoo
 
 
 def _weights_file(tmp_path):
@@ -44,7 +43,7 @@ def _opened(run_dir, checkpoint):
 def test_a_local_backbone_stays_as_loaded_while_frozen_then_trains(tmp_path):
     path, loaded = _weights_file(tmp_path)
     recipe = _recipe(tmp_path, {"type": "keras.applications/MobileNetV2", "weights": path, "alpha": 0.35}, 1)
-    result = CliRunner().invoke(zoo, ["train", recipe, "--output-dir", str(tmp_path / "run")])
+    result = zoo("train", recipe, "--output-dir", str(tmp_path / "run"))
     assert result.exit_code == 0, result.output
     assert "epochs from 1: backbone frozen" in result.output and "epochs from 2: backbone training" in result.output
     first, second = _opened(tmp_path / "run", "1"), _opened(tmp_path / "run", "2")
@@ -53,8 +52,8 @@ def test_a_local_backbone_stays_as_loaded_while_frozen_then_trains(tmp_path):
     resizer = [layer for layer in first.model.layers if layer.name.startswith("learnable_resizer")][0]
     resized_later = [layer for layer in second.model.layers if layer.name.startswith("learnable_resizer")][0]
     assert not np.array_equal(resizer.get_weights()[0], resized_later.get_weights()[0])
-    from resizer_plugin.zoo.model import build_model
-    from resizer_plugin.zoo.recipe import load_recipe
+    from resizer_plugin.zoo.training.model import build_model
+    from resizer_plugin.zoo.config.recipe import load_recipe
 
     initial = [layer for layer in build_model(load_recipe(recipe), 4).model.layers
                if layer.name.startswith("learnable_resizer")][0]
@@ -64,7 +63,7 @@ def test_a_local_backbone_stays_as_loaded_while_frozen_then_trains(tmp_path):
 def test_a_weights_file_of_another_architecture_is_one_line_and_status_2(tmp_path):
     path, _ = _weights_file(tmp_path)
     recipe = _recipe(tmp_path, {"type": "keras.applications/DenseNet121", "weights": path}, 0)
-    result = CliRunner().invoke(zoo, ["train", recipe, "--dry-run"])
+    result = zoo("train", recipe, "--dry-run")
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert "model.backbone: weights file {} does not fit DenseNet121 without its top".format(path) in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -72,5 +71,5 @@ def test_a_weights_file_of_another_architecture_is_one_line_and_status_2(tmp_pat
 
 def test_freeze_backbone_epochs_must_not_be_negative(tmp_path):
     recipe = _recipe(tmp_path, {"type": "small_cnn"}, -1)
-    result = CliRunner().invoke(zoo, ["train", recipe, "--dry-run"])
+    result = zoo("train", recipe, "--dry-run")
     assert result.exit_code == 2 and "train.freeze_backbone_epochs" in result.output

@@ -6,9 +6,9 @@ import textwrap
 import pytest
 
 from resizer_plugin import stages as our_stages
-from resizer_plugin.zoo import registry
+from resizer_plugin.zoo.config import registry
 from resizer_plugin.zoo.contract import ImageSpec, StageConfigError
-from resizer_plugin.zoo.registry import DuplicatePluginError, PluginLoadError, Registry, UnknownPluginError
+from resizer_plugin.zoo.config.registry import DuplicatePluginError, PluginLoadError, Registry, UnknownPluginError
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_third_party_stage_is_found(fake_distribution):
     fake_distribution("double = thirdparty_stages_mod:double\n", """
         from resizer_plugin.zoo.contract import Stage
         from resizer_plugin.compat import keras
-        double = Stage("double", lambda o, spec: (keras.layers.Rescaling(2.0), spec), options={}, trainable=False)
+        double = Stage("double", build=lambda o, spec: (keras.layers.Rescaling(2.0), spec), options={}, trainable=False)
     """)
     stage = registry.stages.load("double")
     layer, spec = stage({}, ImageSpec(10, 12, 3))

@@ -7,14 +7,12 @@ import numpy as np
 import pytest
 import yaml
 
-from resizer_plugin.zoo.cli.group import zoo
-from resizer_plugin.zoo.metrics import read_history
-from resizer_plugin.zoo.optimization import Warmup, learning_rate
-from resizer_plugin.zoo.schema import Optimizer, Schedule
+from resizer_plugin.zoo.training.metrics import read_history
+from resizer_plugin.zoo.training.optimization import Warmup, learning_rate
+from resizer_plugin.zoo.config.schema import Optimizer, Schedule
 
-from .cli_runner import CliRunner
+from .builders import ROOT, zoo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _optimizer(rate=0.1, **schedule):
@@ -60,10 +58,10 @@ def _recipe(tmp_path, **schedule):
 
 @pytest.mark.slow
 def test_history_holds_the_rate_and_a_resumed_run_continues_its_schedule(tmp_path, monkeypatch):
-    from resizer_plugin.zoo import train
+    from resizer_plugin.zoo.training import run as train
 
     recipe = _recipe(tmp_path, type="cosine", warmup_epochs=1)
-    whole = CliRunner().invoke(zoo, ["train", recipe, "--output-dir", str(tmp_path / "whole")])
+    whole = zoo("train", recipe, "--output-dir", str(tmp_path / "whole"))
     assert whole.exit_code == 0, whole.output
     rates = [row["learning_rate"] for row in read_history(str(tmp_path / "whole" / "history.csv"))]
     # the rate at each epoch's end: warmup done (0.001), half-way down the cosine, at its end
@@ -76,10 +74,10 @@ def test_history_holds_the_rate_and_a_resumed_run_continues_its_schedule(tmp_pat
                 raise KeyboardInterrupt
 
     monkeypatch.setattr(train, "SaveCheckpoints", StopAfterEpoch2)
-    stopped = CliRunner().invoke(zoo, ["train", recipe, "--output-dir", str(tmp_path / "split")])
+    stopped = zoo("train", recipe, "--output-dir", str(tmp_path / "split"))
     assert stopped.exit_code == 130
     monkeypatch.undo()
-    resumed = CliRunner().invoke(zoo, ["train", recipe, "--output-dir", str(tmp_path / "split"), "--resume"])
+    resumed = zoo("train", recipe, "--output-dir", str(tmp_path / "split"), "--resume")
     assert resumed.exit_code == 0, resumed.output
     history = read_history(str(tmp_path / "split" / "history.csv"))
     assert [row["learning_rate"] for row in history] == pytest.approx(rates, abs=1e-7)
@@ -94,7 +92,7 @@ def test_history_holds_the_rate_and_a_resumed_run_continues_its_schedule(tmp_pat
     ({"decay_rate": 0}, "train.optimizer.schedule.decay_rate"),
 ])
 def test_bad_schedules_are_one_line_naming_the_key(tmp_path, schedule, phrase):
-    result = CliRunner().invoke(zoo, ["train", _recipe(tmp_path, **schedule), "--dry-run"])
+    result = zoo("train", _recipe(tmp_path, **schedule), "--dry-run")
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
 
 

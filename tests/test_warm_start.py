@@ -7,24 +7,22 @@ import os
 import numpy as np
 import pytest
 
-from resizer_plugin.zoo.cli.group import zoo
-from resizer_plugin.zoo.metrics import read_history
+from resizer_plugin.zoo.training.metrics import read_history
 
-from .cli_runner import CliRunner
-
-RECIPES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
+from .builders import RECIPES, zoo
 
 
-def _zoo(*args):
-    result = CliRunner().invoke(zoo, [str(a) for a in args])
+
+def _output(*args):
+    result = zoo(*args)
     assert result.exit_code == 0, result.output
     return result.output
 
 
 def _built_backbone_weights(run_dir):
     """The backbone of the run's recipe as built before training: loaded from the recipe's weights file."""
-    from resizer_plugin.zoo.model import build_model
-    from resizer_plugin.zoo.recipe import load_recipe
+    from resizer_plugin.zoo.training.model import build_model
+    from resizer_plugin.zoo.config.recipe import load_recipe
 
     return build_model(load_recipe(str(run_dir / "recipe.yaml")), 4).backbone.get_weights()
 
@@ -38,14 +36,14 @@ def _backbone_weights(run_dir, checkpoint):
 @pytest.mark.slow
 def test_pretrain_export_the_backbone_then_fine_tune_with_everything(tmp_path):
     pretrained = tmp_path / "pretrain"
-    _zoo("train", os.path.join(RECIPES, "warm_start_pretrain.yaml"), "--output-dir", pretrained)
-    _zoo("export", pretrained, "--format", "backbone")
+    _output("train", os.path.join(RECIPES, "warm_start_pretrain.yaml"), "--output-dir", pretrained)
+    _output("export", pretrained, "--format", "backbone")
     weights = pretrained / "export" / "backbone.weights.h5"
     record = json.loads((pretrained / "export" / "export.json").read_text())["artifacts"][0]
     assert record["file"] == "backbone.weights.h5" and record["max_abs_difference"] <= 1e-4  # rebuilt from the file
 
     tuned = tmp_path / "tuned"
-    output = _zoo("train", os.path.join(RECIPES, "warm_start.yaml"), "--output-dir", tuned,
+    output = _output("train", os.path.join(RECIPES, "warm_start.yaml"), "--output-dir", tuned,
                   "--set", "model.backbone.weights={}".format(weights))
     assert "epochs from 1: backbone frozen" in output and "epochs from 2: backbone training" in output
     assert "epoch 2, step 4: saved" in output  # a checkpoint every 10 steps, inside epochs (16 steps each)

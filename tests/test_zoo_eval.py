@@ -7,14 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resizer_plugin.zoo.cli.group import zoo
 from resizer_plugin.zoo.evaluate import classification_report
 
-from .cli_runner import CliRunner
-
-
-def _zoo(*args):
-    return CliRunner().invoke(zoo, [str(a) for a in args])
+from .builders import zoo
 
 
 @pytest.fixture
@@ -30,7 +25,7 @@ def _history(run_dir):
 @pytest.mark.slow
 @pytest.mark.keras2
 def test_the_best_checkpoint_on_the_validation_split_reproduces_training(run_dir):
-    result = _zoo("eval", run_dir)
+    result = zoo("eval", run_dir)
     assert result.exit_code == 0, result.output
     report = json.loads((run_dir / "eval.json").read_text())
     best = max(_history(run_dir), key=lambda row: row["val_accuracy"])
@@ -49,7 +44,7 @@ def test_the_best_checkpoint_on_the_validation_split_reproduces_training(run_dir
 @pytest.mark.parametrize("checkpoint, epoch", [("last", 3), ("2", 2)])
 def test_any_kept_checkpoint_reproduces_its_epoch(run_dir, tmp_path, checkpoint, epoch):
     out = tmp_path / "report.json"
-    result = _zoo("eval", run_dir, "--checkpoint", checkpoint, "--json", out)
+    result = zoo("eval", run_dir, "--checkpoint", checkpoint, "--json", out)
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     row = _history(run_dir)[epoch - 1]
@@ -59,7 +54,7 @@ def test_any_kept_checkpoint_reproduces_its_epoch(run_dir, tmp_path, checkpoint,
 
 @pytest.mark.slow
 def test_another_split(run_dir):
-    result = _zoo("eval", run_dir, "--split", "train")
+    result = zoo("eval", run_dir, "--split", "train")
     assert result.exit_code == 0, result.output
     assert json.loads((run_dir / "eval.json").read_text())["examples"] == 64
 
@@ -71,12 +66,12 @@ def test_another_split(run_dir):
     (["--split", "test"], "split 'test' names 'test'; this dataset has: train, val"),
 ])
 def test_bad_requests_are_one_line_and_status_2(run_dir, args, phrase):
-    result = _zoo("eval", run_dir, *args)
+    result = zoo("eval", run_dir, *args)
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output
 
 
 def test_a_folder_without_a_run_is_refused(tmp_path):
-    result = _zoo("eval", tmp_path)
+    result = zoo("eval", tmp_path)
     assert result.exit_code == 2 and "is not a run directory: it has no recipe.yaml" in result.output
 
 
@@ -103,7 +98,7 @@ def _write_validation_crops(run_dir, folder):
     """The run's validation crops as lossless PNG files named <index>_<label>.png."""
     from PIL import Image
 
-    from resizer_plugin.zoo.recipe import load_recipe
+    from resizer_plugin.zoo.config.recipe import load_recipe
 
     recipe = load_recipe(str(run_dir / "recipe.yaml"))
     raw = recipe.dataset.load(recipe.dataset_options, "val", None)
@@ -119,14 +114,14 @@ def test_predict_classifies_files_as_the_pipeline_feeds_the_model(run_dir, tmp_p
     folder.mkdir()
     recipe = _write_validation_crops(run_dir, folder)
     out = tmp_path / "predictions.json"
-    result = _zoo("predict", run_dir, folder, "--json", out, "--top-k", "2")
+    result = zoo("predict", run_dir, folder, "--json", out, "--top-k", "2")
     assert result.exit_code == 0, result.output
     rows = json.loads(out.read_text())["predictions"]
     classes = recipe.dataset.describe(recipe.dataset_options).class_names
     right = [classes[int(os.path.basename(r["file"])[4:-4])] == r["top"][0]["class"] for r in rows]
     assert len(rows) == 24 and all(len(r["top"]) == 2 and r["top"][0]["probability"] >= r["top"][1]["probability"]
                                    for r in rows)
-    evaluation = _zoo("eval", run_dir, "--json", tmp_path / "eval.json")
+    evaluation = zoo("eval", run_dir, "--json", tmp_path / "eval.json")
     assert np.mean(right) == pytest.approx(json.loads((tmp_path / "eval.json").read_text())["accuracy"])
     assert evaluation.exit_code == 0
     expected = _pipeline_probabilities(run_dir)
@@ -140,7 +135,7 @@ def _pipeline_probabilities(run_dir):
     import tensorflow as tf
 
     from resizer_plugin.zoo.finished_run import open_run
-    from resizer_plugin.zoo.pipeline import make_pipeline
+    from resizer_plugin.zoo.training.pipeline import make_pipeline
 
     run = open_run(str(run_dir))
     data = run.recipe.data
@@ -157,7 +152,7 @@ def test_predict_skips_what_is_not_an_image_and_says_so(run_dir, pet_images, tmp
 
     Image.fromarray(data.rocket()).save(str(tmp_path / "rocket.webp"))
     picture = tmp_path / "sheet.png"
-    result = _zoo("predict", run_dir, pet_images, tmp_path / "rocket.webp", "--picture", picture, "--json",
+    result = zoo("predict", run_dir, pet_images, tmp_path / "rocket.webp", "--picture", picture, "--json",
                   tmp_path / "p.json")
     assert result.exit_code == 1
     report = json.loads((tmp_path / "p.json").read_text())
@@ -173,6 +168,6 @@ def test_predict_skips_what_is_not_an_image_and_says_so(run_dir, pet_images, tmp
 @pytest.mark.slow
 def test_predict_with_nothing_to_classify_is_status_2(run_dir, tmp_path):
     (tmp_path / "notes.jpg").write_text("not a photo")
-    assert _zoo("predict", run_dir, tmp_path / "notes.jpg").exit_code == 2
-    result = _zoo("predict", run_dir, tmp_path / "no_such.jpg")
+    assert zoo("predict", run_dir, tmp_path / "notes.jpg").exit_code == 2
+    result = zoo("predict", run_dir, tmp_path / "no_such.jpg")
     assert result.exit_code == 2 and "no such file or folder: " in result.output

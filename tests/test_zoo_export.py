@@ -7,16 +7,12 @@ import shutil
 import numpy as np
 import pytest
 
+from resizer_plugin import compat
 from resizer_plugin.compat import export_saved_model
 from resizer_plugin.photos import sample_photos
-from resizer_plugin.zoo import export
-from resizer_plugin.zoo.cli.group import zoo
+from resizer_plugin.zoo.export import exporter as export
 
-from .cli_runner import CliRunner
-
-
-def _zoo(*args):
-    return CliRunner().invoke(zoo, [str(a) for a in args])
+from .builders import zoo
 
 
 def _open(run_dir):
@@ -39,7 +35,7 @@ def _artifact_outputs(fmt, path, images):
         assert session.get_inputs()[0].type == "tensor(uint8)"
         return session.run(None, {session.get_inputs()[0].name: images})[0]
     if fmt == "tflite":
-        from resizer_plugin.zoo.export_check import tflite_interpreter
+        from resizer_plugin.zoo.export.formats import tflite_interpreter
 
         interpreter = tflite_interpreter()(model_path=str(path))
         detail = interpreter.get_input_details()[0]
@@ -64,9 +60,9 @@ def _artifact_outputs(fmt, path, images):
 @pytest.mark.keras2
 def test_every_format_is_checked_in_a_fresh_process_and_matches_keras(small_run, tmp_path, monkeypatch):
     exports = []
-    monkeypatch.setattr(export, "export_saved_model", lambda *args: exports.append(export_saved_model(*args)))
+    monkeypatch.setattr(compat, "export_saved_model", lambda *args: exports.append(export_saved_model(*args)))
     out = tmp_path / "served"
-    result = _zoo("export", small_run, "--format", "keras,savedmodel,tflite,onnx", "--output", out)
+    result = zoo("export", small_run, "--format", "keras,savedmodel,tflite,onnx", "--output", out)
     assert result.exit_code == 0, result.output
     assert len(exports) == 1  # one SavedModel: the artifact is a copy of what the TFLite converter reads
     report = json.loads((out / "export.json").read_text())
@@ -88,7 +84,7 @@ def test_every_format_is_checked_in_a_fresh_process_and_matches_keras(small_run,
 @pytest.mark.slow
 def test_quantized_tflite_reports_its_top1_agreement_on_the_whole_validation_split(small_run, tmp_path):
     out = tmp_path / "served"
-    result = _zoo("export", small_run, "--format", "tflite", "--quantize", "dynamic-int8", "--output", out)
+    result = zoo("export", small_run, "--format", "tflite", "--quantize", "dynamic-int8", "--output", out)
     assert result.exit_code == 0, result.output
     records = {r["file"]: r for r in json.loads((out / "export.json").read_text())["artifacts"]}
     quantized = records["model_dynamic_int8.tflite"]
@@ -118,7 +114,7 @@ def test_an_artifact_that_disagrees_with_keras_is_refused_and_removed(small_run,
 
     monkeypatch.setattr(export, "_write", skewed)
     out = tmp_path / "served"
-    result = _zoo("export", small_run, "--format", "tflite,onnx", "--output", out)
+    result = zoo("export", small_run, "--format", "tflite,onnx", "--output", out)
     assert result.exit_code == 1
     assert "model.onnx: refused and removed" in result.output and "(allowed 0.0001)" in result.output
     assert not (out / "model.onnx").exists() and (out / "model.tflite").exists()
@@ -151,7 +147,7 @@ def test_the_serving_graph_holds_stock_ops_even_where_the_runtime_trains_with_cp
 def test_a_missing_tool_names_the_extra(small_run, monkeypatch):
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tf2onnx" else find_spec(name, *a))
-    result = _zoo("export", small_run, "--format", "savedmodel,onnx")
+    result = zoo("export", small_run, "--format", "savedmodel,onnx")
     assert result.exit_code == 2
     assert "needs tf2onnx, not installed: pip install 'resizer-plugin[export]'" in result.output
 
@@ -159,7 +155,7 @@ def test_a_missing_tool_names_the_extra(small_run, monkeypatch):
 def test_without_litert_tflite_files_are_checked_with_tensorflows_interpreter(monkeypatch):
     import tensorflow as tf
 
-    from resizer_plugin.zoo.export_check import tflite_interpreter
+    from resizer_plugin.zoo.export.formats import tflite_interpreter
 
     find_spec = importlib.util.find_spec
     missing = {"ai_edge_litert"}
@@ -180,12 +176,12 @@ def test_without_litert_tflite_files_are_checked_with_tensorflows_interpreter(mo
     (["--checkpoint", "9"], "no checkpoint '9' (kept: best, last, 1, 2, 3)"),
 ])
 def test_bad_requests_are_one_line_and_status_2(small_run, args, phrase):
-    result = _zoo("export", small_run, *args)
+    result = zoo("export", small_run, *args)
     assert result.exit_code == 2 and phrase in result.output, result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
 def test_a_run_without_checkpoints_is_refused(small_run, tmp_path):
     shutil.copy(str(small_run / "recipe.yaml"), str(tmp_path / "recipe.yaml"))
-    result = _zoo("export", tmp_path)
+    result = zoo("export", tmp_path)
     assert result.exit_code == 2 and "checkpoint" in result.output and "Traceback" not in result.output

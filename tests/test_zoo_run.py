@@ -15,15 +15,13 @@ import yaml
 
 from resizer_plugin import compat
 from resizer_plugin.zoo.cli.common import onednn_default, tensorflow_version
-from resizer_plugin.zoo.cli.train import main
 
-from .cli_runner import CliRunner
+from .builders import RECIPES, small_recipe, zoo_run
 
-RECIPES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
 
 
 def _zoo_run(*args, status=0):
-    result = CliRunner().invoke(main, [str(a) for a in args])
+    result = zoo_run(*args)
     assert result.exit_code == status, result.output + result.stderr
     return result
 
@@ -42,7 +40,7 @@ def test_quickstart_trains_and_writes_everything(tmp_path):
     assert metrics["parameters"] > 12163 and metrics["examples_per_second"] > 0
     assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith("ckpt-5")
     assert tf.train.latest_checkpoint(str(out / "checkpoints" / "best"))
-    for picture in ("training_curves.png", "resizer_before.png", "resizer_after.png"):
+    for picture in ("training_curves.png", "stages_before.png", "stages_after.png"):
         assert (out / "pictures" / picture).stat().st_size > 10000
     log = (out / "train.log").read_text()
     assert "TimeHistory: " in log and " examples/second between steps 0 and 8" in log
@@ -56,8 +54,8 @@ def test_reference_recipe_dry_run_counts_7051717_parameters(tfds_dir):
 
 
 def test_dry_run_without_data_prints_the_plan_and_exits_2(tmp_path):
-    result = CliRunner().invoke(main, [os.path.join(RECIPES, "densenet_cats_dogs.yaml"), "--dry-run",
-                                       "--data-dir", str(tmp_path)])
+    result = zoo_run(os.path.join(RECIPES, "densenet_cats_dogs.yaml"), "--dry-run",
+                                       "--data-dir", str(tmp_path))
     assert result.exit_code == 2
     assert "\nparameters  7,051,717 (6,967,941 trainable)\n" in result.output
     assert "data.data_dir: no prepared TFDS dataset" in result.stderr
@@ -89,15 +87,13 @@ def test_bundled_recipes_validate_and_build(recipe, line, tfds_dir):
 
 
 def _small_recipe(tmp_path, **data):
-    recipe = {"name": "small", "seed": 1,
-              "data": dict({"source": "photo_crops", "image_size": [32, 32], "batch_size": 4, "train_examples": 8,
-                            "val_examples": 2}, **data),
-              "model": {"stages": [{"type": "rescale"}, {"type": "learnable_resizer", "target_size": [16, 16],
-                                                         "filters": 4}],
-                        "backbone": {"type": "small_cnn", "filters": 4, "blocks": 1}},
-              "train": {"epochs": 3, "steps_per_epoch": 60, "log_steps": 1, "batch_norm_momentum": 0.9,
-                        "optimizer": {"type": "adam", "learning_rate": 0.001}},
-              "runtime": {"device": "cpu"}}
+    recipe = small_recipe(dict({"data.image_size": [32, 32], "data.batch_size": 4, "data.val_examples": 2,
+                                "model.stages": [{"type": "rescale"}, {"type": "learnable_resizer",
+                                                                       "target_size": [16, 16], "filters": 4}],
+                                "model.backbone": {"type": "small_cnn", "filters": 4, "blocks": 1},
+                                "train.epochs": 3, "train.steps_per_epoch": 60, "train.log_steps": 1,
+                                "train.batch_norm_momentum": 0.9, "train.optimizer.learning_rate": 0.001},
+                               **{"data." + key: value for key, value in data.items()}))
     path = tmp_path / "small.yaml"
     path.write_text(yaml.safe_dump(recipe))
     return path
@@ -230,10 +226,8 @@ def test_resume_of_a_finished_run_trains_nothing_more(tmp_path):
 
 
 def test_image_folder_with_bad_files_trains_and_reports_them(pet_images, tmp_path):
-    recipe = _small_recipe(tmp_path, source="image_folder", data_dir=pet_images, train_examples=None)
-    raw = yaml.safe_load(recipe.read_text())
-    del raw["data"]["train_examples"], raw["data"]["val_examples"]
-    recipe.write_text(yaml.safe_dump(raw))
+    recipe = _small_recipe(tmp_path, source="image_folder", data_dir=pet_images, train_examples=None,
+                           val_examples=None)  # photo_crops' options, removed
     out = tmp_path / "pets"
     result = _zoo_run(recipe, "--output-dir", out, "--set", "train.epochs=1", "--set", "train.steps_per_epoch=3")
     assert "skipped 3 of 22 files" in result.stderr
@@ -250,7 +244,7 @@ def test_a_third_party_stage_can_be_named_in_a_recipe(tmp_path, monkeypatch):
     (tmp_path / "site" / "gain_stage_mod.py").write_text(
         "from resizer_plugin.compat import keras\n"
         "from resizer_plugin.zoo.contract import Option, Stage, number\n"
-        "gain = Stage('gain', lambda o, s: (keras.layers.Rescaling(o['gain']), s),\n"
+        "gain = Stage('gain', build=lambda o, s: (keras.layers.Rescaling(o['gain']), s),\n"
         "             options={'gain': Option(number(), 2.0)}, trainable=False)\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     recipe = _small_recipe(tmp_path)

@@ -71,8 +71,8 @@ class LocalSession(RuntimeSession):
     Under ``multi_worker`` the chief (TF_CONFIG's chief, or worker 0 without one) writes the run's folder; every
     other worker writes its own log, history and checkpoints in a ``<type>-<index>`` sub-folder of it."""
 
-    def __init__(self, name, strategy, policy, jit_compile, description, conv_forms):
-        super().__init__(name, strategy, policy=policy, jit_compile=jit_compile, description=description)
+    def __init__(self, strategy, jit_compile, description, conv_forms):
+        super().__init__(strategy, jit_compile=jit_compile, description=description)
         self.conv_forms = conv_forms
         self.task, self.cluster_tasks = _tasks(strategy)
 
@@ -95,7 +95,7 @@ class LocalRuntime(Runtime):
     """TensorFlow on this host's CPU or GPUs."""
 
     def __init__(self, name, device_type, mixed_policy, description, options):
-        super().__init__(name, options, description)
+        super().__init__(name, options=options, description=description)
         self.device_type, self.mixed_policy = device_type, mixed_policy
 
     def validate(self, config):
@@ -154,7 +154,7 @@ class LocalRuntime(Runtime):
         description = "{} ({} replica(s), {}, {} strategy{}{}, {} resizer convolutions)".format(
             self.name, strategy.num_replicas_in_sync, policy, options["strategy"],
             ", XLA" if options["jit_compile"] else "", kernels, forms)
-        return LocalSession(self.name, strategy, policy, options["jit_compile"], description, forms)
+        return LocalSession(strategy, options["jit_compile"], description, forms)
 
 
 cpu = LocalRuntime("cpu", "CPU", "mixed_bfloat16", "TensorFlow on the CPU", dict(
@@ -169,7 +169,7 @@ class AutoRuntime(Runtime):
     PREFERENCE = ("ascend", "gpu", "cpu")
 
     def __init__(self):
-        super().__init__("auto", {}, self.__doc__)
+        super().__init__("auto", options={}, description=self.__doc__)
 
     def resolve(self, find):
         """The first installed and available runtime of :attr:`PREFERENCE` (cpu when none is)."""

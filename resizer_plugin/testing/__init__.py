@@ -1,5 +1,5 @@
 """The stage conformance kit (see :mod:`resizer_plugin.testing.conformance`); loaded lazily, like TensorFlow."""
-_PUBLIC = ("CHECKS", "ConformanceError", "check_stage", "parametrize_with_checks", "resolve_stage")
+_PUBLIC = ("CHECKS", "ConformanceError", "check_stage", "checks_for", "parametrize_with_checks", "resolve_stage")
 
 __all__ = list(_PUBLIC)
 

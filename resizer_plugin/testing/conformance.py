@@ -12,11 +12,12 @@ import numpy as np
 import tensorflow as tf
 
 from ..compat import MODEL_FILE_SUFFIX, XLA_IN_COMPILE, keras, mixed_policies
-from ..zoo import registry
+from ..zoo.config import registry
 from ..zoo.contract import ImageSpec, Stage, StageConfigError
 from ..photos import sample_photos
 
-__all__ = ["CHECKS", "ConformanceError", "check_stage", "parametrize_with_checks", "resolve_stage",
+__all__ = ["CHECKS", "TRAIT_CHECKS", "ConformanceError", "check_stage", "checks_for", "parametrize_with_checks",
+           "resolve_stage",
            "check_builds_from_defaults", "check_output_spec", "check_config_round_trip", "check_keras_save_load",
            "check_gradients", "check_deterministic_inference", "check_mixed_precision", "check_tf_function_and_xla",
            "check_rejects_bad_config", "check_fit_step_in_front_of_backbone", "check_augmentation"]
@@ -271,12 +272,10 @@ def check_fit_step_in_front_of_backbone(stage):
 
 
 def check_augmentation(stage):
-    """A stage declared ``augmentation=True`` is the identity at inference and, in training, changes a real photo
-    (in at least one of five calls: a random flip may leave one unchanged). Other stages are not random by
-    declaration and pass."""
+    """An augmentation (a stage declared ``augmentation=True``; others do not get this check) is the identity at
+    inference and, in training, changes a real photo (in at least one of five calls: a random flip may leave one
+    unchanged)."""
     stage, layer, x, inferred = _built_on_photos(stage)
-    if not stage.augmentation:
-        return
     _assert_close(stage, "an augmentation at inference vs its input (it must be the identity)", x, inferred)
     for seed in range(5):
         _seed(seed)
@@ -286,14 +285,28 @@ def check_augmentation(stage):
     _fail(stage, "declared an augmentation, but five training calls left the photos as they were")
 
 
+#: every check of the kit; :func:`checks_for` picks a stage's from its declared traits
 CHECKS = (check_builds_from_defaults, check_output_spec, check_config_round_trip, check_keras_save_load,
           check_gradients, check_deterministic_inference, check_mixed_precision, check_tf_function_and_xla,
           check_rejects_bad_config, check_fit_step_in_front_of_backbone, check_augmentation)
+#: the checks only stages with a trait get: trait -> checks
+TRAIT_CHECKS = {"augmentation": (check_augmentation,)}
 
 
-def check_stage(stage, checks=CHECKS):
-    """Run every check on ``stage`` (a Stage or registered name); raise ConformanceError listing all failures."""
+def checks_for(stage):
+    """The checks ``stage`` (a Stage or registered name) gets: every check, but those of a trait it has not declared
+    (``check_augmentation`` is for augmentations only). ``check_gradients`` is for every stage: it checks a
+    non-trainable stage has no trainable weights."""
     stage = resolve_stage(stage)
+    left_out = {check for trait, checks in TRAIT_CHECKS.items() if not getattr(stage, trait) for check in checks}
+    return tuple(check for check in CHECKS if check not in left_out)
+
+
+def check_stage(stage, checks=None):
+    """Run ``checks`` (default: :func:`checks_for` the stage) on ``stage`` (a Stage or registered name); raise
+    ConformanceError listing all failures."""
+    stage = resolve_stage(stage)
+    checks = checks_for(stage) if checks is None else checks
     failures = []
     for check in checks:
         try:
@@ -306,10 +319,12 @@ def check_stage(stage, checks=CHECKS):
     return [check.__name__ for check in checks]
 
 
-def parametrize_with_checks(stages, checks=CHECKS):
-    """A ``pytest.mark.parametrize`` over (stage, check) with readable ids, for ``def test(stage, check)``."""
+def parametrize_with_checks(stages, checks=None):
+    """A ``pytest.mark.parametrize`` over (stage, check) with readable ids, for ``def test(stage, check)``: each
+    stage with ``checks`` (default: :func:`checks_for` it)."""
     import pytest
 
     resolved = [resolve_stage(s) for s in stages]
-    params = [pytest.param(s, c, id="{}-{}".format(s.name, c.__name__)) for s in resolved for c in checks]
+    params = [pytest.param(s, c, id="{}-{}".format(s.name, c.__name__)) for s in resolved
+              for c in (checks_for(s) if checks is None else checks)]
     return pytest.mark.parametrize("stage, check", params)

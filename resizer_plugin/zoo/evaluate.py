@@ -3,8 +3,8 @@ top-5 accuracy (more than 5 classes), per-class precision, recall and F1, and th
 import numpy as np
 import tensorflow as tf
 
-from .optimization import loss_and_metrics
-from .pipeline import split_batches
+from .training.optimization import loss_and_metrics
+from .training.pipeline import split_batches
 
 __all__ = ["classification_report", "evaluate"]
 

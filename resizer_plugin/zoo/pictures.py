@@ -1,8 +1,9 @@
-"""Pictures of a run: input images next to their bilinear resize and the stages' output, and training curves."""
+"""Pictures of a run: input images next to their bilinear resize and what the recipe's stages made of them (whatever
+the stages are), training curves, a confusion matrix, a contact sheet; and the figure helpers other pictures use."""
 import numpy as np
 
-__all__ = ["comparison", "confusion_matrix", "contact_sheet", "resizer_comparison", "stages_comparison",
-           "training_curves"]
+__all__ = ["STAGES_CAPTION", "confusion_matrix", "contact_sheet", "pyplot", "save_figure", "stages_comparison",
+           "training_curves", "transform_comparison"]
 
 
 def _show(axis, image, title=None):
@@ -13,14 +14,16 @@ def _show(axis, image, title=None):
         axis.set_title(title, fontsize=9)
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot, drawing to files only (Agg)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
 
 
-def _save(plt, figure, path, title, dpi, bottom=0.0):
+def save_figure(plt, figure, path, title, dpi, bottom=0.0):
+    """Lay ``figure`` out under ``title``, save it to ``path`` and close it; returns ``path``."""
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout(rect=(0, bottom, 1, 1))
@@ -41,53 +44,54 @@ def _signed(residual):
     return 0.5 + residual / (2.0 * scale) if scale > 0 else np.full_like(residual, 0.5)
 
 
-RESIZER_CAPTION = ("output: each image stretched from its own min..max to black..white (the resizer's output is "
-                   "not bound to [0, 1]);\nresidual: output minus the bilinear resize, gray = 0, scaled to each "
-                   "image's largest |difference|")
+STAGES_CAPTION = ("output: each image stretched from its own min..max to black..white (a learned stage's output is "
+                  "not bound to [0, 1]);\nresidual: output minus the bilinear resize, gray = 0, scaled to each "
+                  "image's largest |difference|")
 
 
-def resizer_comparison(images, resizer, path, target_size, title=None, label="learnable resizer", dpi=80):
-    """Save a grid: one row per image (float, [0, 1], NHWC), columns input | bilinear | ``resizer(images)``,
-    stretched for display | the residual ``resizer(images)`` minus bilinear (what the resizer learned).
+def transform_comparison(images, transform, path, target_size, title=None, label="output", dpi=80):
+    """Save a grid: one row per image (float, [0, 1], NHWC), columns input | bilinear | ``transform(images)``,
+    stretched for display | the residual ``transform(images)`` minus bilinear (what the transform adds to it).
 
-    ``resizer`` is any callable mapping the batch to resized images (a LearnableResizer layer, or a model's
-    stages). A caption under the grid says how the last two columns are scaled.
+    ``transform`` is any callable mapping the batch to images of ``target_size`` (a Keras layer, or a recipe's
+    stages), called with ``training=False``. A caption under the grid says how the last two columns are scaled.
     """
     import tensorflow as tf
 
-    plt = _pyplot()
+    plt = pyplot()
     images = np.asarray(images, dtype=np.float32)
     bilinear = tf.image.resize(images, target_size, method="bilinear").numpy()
-    learned = np.asarray(tf.cast(resizer(images, training=False), tf.float32))
+    made = np.asarray(tf.cast(transform(images, training=False), tf.float32))
     rows = len(images)
     figure, axes = plt.subplots(rows, 4, figsize=(8.8, 2.3 * rows + 0.5 + (0.3 if title else 0)), squeeze=False)
     height, width = images.shape[1:3]
     columns = ("input {}x{}".format(height, width), "bilinear {}x{}".format(*target_size),
                "{} {}x{}".format(label, *target_size), "residual (output - bilinear)")
     for row in range(rows):
-        shown = (images[row], bilinear[row], _stretched(learned[row]), _signed(learned[row] - bilinear[row]))
+        shown = (images[row], bilinear[row], _stretched(made[row]), _signed(made[row] - bilinear[row]))
         for col, picture in enumerate(shown):
             _show(axes[row][col], picture, columns[col] if row == 0 else None)
-    figure.text(0.5, 0.005, RESIZER_CAPTION, ha="center", va="bottom", fontsize=7)
-    return _save(plt, figure, path, title, dpi, bottom=0.5 / (2.3 * rows + 0.8))
+    figure.text(0.5, 0.005, STAGES_CAPTION, ha="center", va="bottom", fontsize=7)
+    return save_figure(plt, figure, path, title, dpi, bottom=0.5 / (2.3 * rows + 0.8))
 
 
 def stages_comparison(stages_model, images, path, title, label):
-    """:func:`resizer_comparison` of a recipe's stages (``stages_model``: uint8 image -> last stage's output) on
+    """:func:`transform_comparison` of a recipe's stages (``stages_model``: uint8 image -> last stage's output) on
     uint8 ``images``. Stages without a rescale stay in 0..255: those are shown on the [0, 1] scale too."""
     import tensorflow as tf
 
-    def resize(floats, training=False):
+    def through_the_stages(floats, training=False):
         out = tf.cast(stages_model(tf.cast(tf.round(floats * 255.0), tf.uint8), training=False), tf.float32)
         return out / 255.0 if float(np.median(out.numpy())) > 2.0 else out
     target_size = tuple(stages_model.output.shape[1:3])
-    return resizer_comparison(images.astype(np.float32) / 255.0, resize, path, target_size, title=title, label=label)
+    return transform_comparison(images.astype(np.float32) / 255.0, through_the_stages, path, target_size,
+                                title=title, label=label)
 
 
 def training_curves(history, path, title=None, dpi=80):
     """Save loss and accuracy per epoch (train and validation) from history rows (dicts of floats), and the
     learning rate where the rows have it."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [int(row.get("epoch", i)) + 1 for i, row in enumerate(history)]
     panels = ["loss", "accuracy"] + (["learning_rate"] if any("learning_rate" in row for row in history) else [])
     figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.4))
@@ -101,12 +105,12 @@ def training_curves(history, path, title=None, dpi=80):
         axis.set_title(metric.replace("_", " ") + (" (at the end of the epoch)" if metric == "learning_rate" else ""))
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
-    return _save(plt, figure, path, title, dpi)
+    return save_figure(plt, figure, path, title, dpi)
 
 
 def confusion_matrix(matrix, class_names, path, title=None, dpi=80):
     """Save the confusion matrix (rows: true class, columns: predicted), each cell with its count."""
-    plt = _pyplot()
+    plt = pyplot()
     matrix = np.asarray(matrix)
     size = max(3.5, 0.6 * len(class_names) + 2)
     figure, axis = plt.subplots(figsize=(size, size))
@@ -121,12 +125,12 @@ def confusion_matrix(matrix, class_names, path, title=None, dpi=80):
     for (row, column), value in np.ndenumerate(matrix):
         axis.text(column, row, str(value), ha="center", va="center", fontsize=8,
                   color="white" if value > matrix.max() / 2 else "black")
-    return _save(plt, figure, path, title, dpi)
+    return save_figure(plt, figure, path, title, dpi)
 
 
 def contact_sheet(images, captions, path, columns=4, dpi=80):
     """Save uint8 images in a grid, each with its caption (e.g. the predicted classes) under it."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = max(1, -(-len(images) // columns))
     figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.9 * rows), squeeze=False)
     for index, axis in enumerate(axes.flat):
@@ -135,29 +139,4 @@ def contact_sheet(images, captions, path, columns=4, dpi=80):
             axis.set_xlabel(captions[index], fontsize=7)
         else:
             axis.axis("off")
-    return _save(plt, figure, path, None, dpi)
-
-
-def comparison(report, path, dpi=80):
-    """``zoo compare``'s picture from its report: validation accuracy per epoch (mean line, min-max band over the
-    seeds) per recipe, and each seed's final validation accuracy as a dot."""
-    plt = _pyplot()
-    figure, (curves, finals) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [2, 1]})
-    for index, recipe in enumerate(report["recipes"]):
-        per_seed = [s["val_accuracy_per_epoch"] for s in recipe["seeds"]]
-        epochs = min(len(curve) for curve in per_seed)
-        values = np.array([curve[:epochs] for curve in per_seed], dtype=np.float64)
-        x = np.arange(1, epochs + 1)
-        line, = curves.plot(x, values.mean(axis=0), "-o", markersize=3, label=recipe["recipe"])
-        curves.fill_between(x, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2)
-        finals.plot([index] * len(per_seed), [s["val_accuracy"] for s in recipe["seeds"]], "o",
-                    color=line.get_color(), alpha=0.8)
-    curves.set_xlabel("epoch")
-    curves.set_title("validation accuracy (mean, min-max over seeds)")
-    curves.grid(alpha=0.3)
-    curves.legend(fontsize=8)
-    finals.set_xticks(range(len(report["recipes"])))
-    finals.set_xticklabels([r["recipe"] for r in report["recipes"]], rotation=15, fontsize=8)
-    finals.set_title("final validation accuracy per seed")
-    finals.grid(alpha=0.3)
-    return _save(plt, figure, path, None, dpi)
+    return save_figure(plt, figure, path, None, dpi)

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..images import image_problem
-from .pipeline import to_uint8_image
+from .training.pipeline import to_uint8_image
 
 __all__ = ["Predictions", "collect_files", "predict"]
 

@@ -23,7 +23,7 @@ class AscendRuntime(Runtime):
     """Huawei Ascend NPUs through npu_device."""
 
     def __init__(self):
-        super().__init__("ascend", OPTIONS, "Huawei Ascend NPU through npu_device (CANN)")
+        super().__init__("ascend", options=OPTIONS, description="Huawei Ascend NPU through npu_device (CANN)")
 
     def launch_flags(self):
         return PORT_FLAGS

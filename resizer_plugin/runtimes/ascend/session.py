@@ -47,8 +47,7 @@ class AscendSession(RuntimeSession):
 
         self.npu, self.options = npu, options
         self.rank_size, self.rank_id, self.device_id = cluster()
-        super().__init__("ascend", tf.distribute.get_strategy(), policy="float32", jit_compile=False,
-                         static_shapes=options["static_shapes"],
+        super().__init__(tf.distribute.get_strategy(), jit_compile=False, static_shapes=options["static_shapes"],
                          description="ascend (device {}, rank {} of {}, precision_mode {}{})".format(
                              self.device_id, self.rank_id, self.rank_size, options["precision_mode"],
                              "" if options["static_shapes"] else ", dynamic shapes"))

@@ -16,7 +16,7 @@ def _launch(module, command):
     """Run a click command with TensorFlow's environment set and its native noise kept off stderr from before
     TensorFlow loads (it loads with the command's module: the runtimes' launch flags are options)."""
     configure_tensorflow()
-    from ..logs import native_stderr_filtered
+    from ..training.logs import native_stderr_filtered
 
     with native_stderr_filtered():
         getattr(importlib.import_module(module, __name__), command)()

@@ -75,12 +75,12 @@ def configure_tensorflow():
 
 def open_run_or_fail(run_dir, checkpoint, data_dir=None):
     """finished_run.open_run, its errors as one line (exit 2)."""
-    from ..checkpoints import CheckpointError
+    from ..training.checkpoints import CheckpointError
     from ..contract import DataError, OptionError
     from ..finished_run import RunError, open_run
-    from ..model import ModelError
-    from ..recipe import RecipeError
-    from ..registry import PluginError
+    from ..training.model import ModelError
+    from ..config.recipe import RecipeError
+    from ..config.registry import PluginError
 
     try:
         return open_run(run_dir, checkpoint, data_dir)

@@ -10,15 +10,13 @@ __all__ = ["compare_command"]
 
 
 def _report(runs, output_dir, command):
-    from .. import pictures
-    from ..comparison import comparison_report, write_report
+    from ..compare.report import comparison_report, write_report
 
     report = comparison_report(runs)
     paths = write_report(report, output_dir, command)
-    picture = pictures.comparison(report, os.path.join(output_dir, "report.png"))
     for recipe in report["recipes"][1:]:
         click.echo(recipe["verdict"])
-    click.echo("wrote {}, {} and {}".format(paths[1], paths[0], picture))
+    click.echo("wrote {}, {} and {}".format(paths[1], paths[0], paths[2]))
 
 
 @click.command("compare")
@@ -32,8 +30,8 @@ def compare_command(recipes, seeds, output_dir, overrides, data_dir):
     """Train every RECIPE once per seed (the first recipe is the baseline), each run as zoo-run would, then report
     the final validation accuracy over seeds and each recipe's paired difference to the baseline with a 95%
     interval. Run the same command again to resume an interrupted compare."""
-    from ..compare import CompareError, RunFailed, command_line, plan_runs, run_all
-    from ..recipe import RecipeError
+    from ..compare.runner import CompareError, RunFailed, command_line, plan_runs, run_all
+    from ..config.recipe import RecipeError
 
     try:
         runs = plan_runs(list(recipes), seeds, output_dir, overrides, data_dir)

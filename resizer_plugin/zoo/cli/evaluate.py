@@ -1,6 +1,4 @@
 """``zoo eval RUN_DIR``: a run's model measured on a split, the report printed and saved."""
-import os
-
 import click
 
 from .common import fail, open_run_or_fail
@@ -25,12 +23,12 @@ def _save_report(run, report, json_file):
 
     from .. import pictures
 
-    paths = [os.path.join(run.run_dir.root, "eval.json")] + ([json_file] if json_file else [])
+    paths = [run.run_dir.evaluation] + ([json_file] if json_file else [])
     for path in paths:
         with open(path, "w") as handle:
             json.dump(report, handle, indent=2)
     picture = pictures.confusion_matrix(report["confusion_matrix"], report["classes"],
-                                        run.run_dir.picture("confusion_matrix.png"),
+                                        run.run_dir.confusion_matrix,
                                         title="{} on {}".format("/".join(report["checkpoint"].rsplit("/", 2)[-2:]),
                                                                 report["split"]))
     click.echo("wrote {} and {}".format(", ".join(paths), picture))

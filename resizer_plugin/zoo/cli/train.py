@@ -1,4 +1,4 @@
-"""``zoo-run RECIPE`` (= ``zoo train``): validate the recipe, then train, dry-run, or list the plugins.
+"""``zoo-run RECIPE`` (= ``zoo train``): validate the recipe, then train or dry-run it (or list the plugins).
 
 Bad input (recipe, overrides, data, output directory) exits with status 2 and one paragraph naming the file, the
 key and the value; a failure during training exits 1 and says where the log and the last checkpoint are.
@@ -7,50 +7,25 @@ import traceback
 
 import click
 
-from .common import configure_tensorflow, describe_data, fail
+from .common import describe_data, fail
+from .list import list_plugins
 
-__all__ = ["list_plugins", "main", "recipe_overrides", "runtime_flags"]
-
-
-def list_plugins():
-    """Print the installed stages, backbones, runtimes and datasets, their options and origins."""
-    from .. import registry
-
-    for group, kind in registry.GROUPS.items():
-        click.echo("{}s ({}):".format(kind, group))
-        reg = registry.Registry(group)
-        for name, entries in reg.entries().items():
-            origin = "; ".join("{} ({})".format(e.distribution, e.value) for e in entries)
-            try:
-                plugin = getattr(registry, group.split(".")[1]).load(name)
-            except registry.PluginError as error:
-                click.echo("  {:<20} BROKEN: {}".format(name, error))
-                continue
-            click.echo("  {:<20} {}  [{}]".format(name, plugin.description, origin))
-            for model in getattr(plugin, "models", ()):
-                click.echo("      {}/{}".format(name, model))
-            for key, option in plugin.options.items():
-                default = "required" if option.required else "default {!r}".format(option.default)
-                click.echo("      {}: {} ({})".format(key, option.help, default))
-            for flag in getattr(plugin, "launch_flags", lambda: ())():
-                click.echo("      {} -> {}: {}".format(flag.flag, flag.key or "(switch)", flag.help))
+__all__ = ["main", "recipe_overrides", "runtime_flags"]
 
 
-def _print_data_and_stages(recipe, info):
+def _print_data_and_stages(recipe, info, built):
     data = recipe.data
     click.echo("data        {} {}: train {!r}, val {!r}; images {}x{}, batch {}".format(
         data.source, info.location if info else "(NOT FOUND)", recipe.dataset_options["train_split"],
         recipe.dataset_options["val_split"], data.image_size[0], data.image_size[1], data.batch_size))
     click.echo("classes     {}".format(", ".join(info.class_names) if info else "unknown (assumed 2)"))
-    spec = recipe.input_spec
-    for stage, options in recipe.stages:
-        _, spec = stage(options, spec)
+    for (stage, options), spec in zip(recipe.stages, built.stage_outputs):
         click.echo("stage       {:<18} -> {}x{}x{}  {}".format(stage.name, spec.height, spec.width, spec.channels,
                                                               _short(options)))
 
 
 def _dry_run(recipe):
-    from ..model import ModelError, build_model, count_parameters
+    from ..training.model import ModelError, build_model, count_parameters
 
     info, problem = describe_data(recipe)
     try:
@@ -58,7 +33,7 @@ def _dry_run(recipe):
     except ModelError as error:
         fail(str(error))
     click.echo("recipe      {} ({})".format(recipe.name, recipe.source))
-    _print_data_and_stages(recipe, info)
+    _print_data_and_stages(recipe, info, built)
     click.echo("backbone    {}{} {}".format(recipe.backbone.name, "/" + recipe.backbone_model if recipe.backbone_model
                                             else "", _short(recipe.backbone_options)))
     click.echo("parameters  {:,} ({:,} trainable)".format(*count_parameters(built.model)))
@@ -77,16 +52,15 @@ def _short(options):
 
 
 _CLICK_TYPES = {bool: click.BOOL, int: click.INT, str: click.STRING}
-#: the host's own options, which no runtime flag may take
-_HOST_FLAGS = ("--set", "--data-dir", "--output-dir", "--device", "--resume", "--dry-run", "--list", "--help", "-h")
 
 
-def runtime_flags():
-    """``(runtime, LaunchFlag)`` of every installed runtime that loads; a flag already taken is left out."""
-    from .. import registry
+def runtime_flags(taken=()):
+    """``(runtime, LaunchFlag)`` of every installed runtime that loads, leaving out a flag in ``taken`` (the host's
+    own options) or already taken by a runtime before it."""
+    from ..config import registry
 
     loaded, _ = registry.runtimes.load_all()
-    taken, flags = set(_HOST_FLAGS), []
+    taken, flags = set(taken), []
     for runtime in loaded.values():
         for flag in runtime.launch_flags():
             if flag.flag not in taken:
@@ -95,17 +69,25 @@ def runtime_flags():
     return flags
 
 
-def _runtime_flag_options(function):
-    for runtime, flag in reversed(runtime_flags()):
-        function = click.option(flag.flag, flag.name, type=_CLICK_TYPES[flag.type], default=None,
-                                help="({}) {}".format(runtime.name, flag.help))(function)
-    return function
+def _option_names(command):
+    names = {name for param in command.params for name in param.opts + param.secondary_opts}
+    return names | set(command.context_settings.get("help_option_names", ["--help"]))
+
+
+def _with_runtime_flags(command):
+    """``command`` given every runtime's launch flags as options (those its own options do not take); the flags it
+    got are its ``runtime_flags``."""
+    command.runtime_flags = runtime_flags(_option_names(command))
+    for runtime, flag in command.runtime_flags:
+        command.params.append(click.Option([flag.flag, flag.name], type=_CLICK_TYPES[flag.type], default=None,
+                                           help="({}) {}".format(runtime.name, flag.help)))
+    return command
 
 
 def _flag_overrides(flag_values):
     """(overrides, the runtime the given flags select or None), from every runtime's launch flags."""
     by_runtime = {}
-    for runtime, flag in runtime_flags():
+    for runtime, flag in main.runtime_flags:
         by_runtime.setdefault(runtime.name, (runtime, {}))[1][flag.name] = flag_values.get(flag.name)
     overrides, selected = [], None
     for runtime, values in by_runtime.values():
@@ -131,7 +113,7 @@ def recipe_overrides(overrides, output_dir, device, flag_values):
 
 
 def _load(recipe_file, overrides, data_dir):
-    from ..recipe import RecipeError, load_recipe
+    from ..config.recipe import RecipeError, load_recipe
 
     try:
         return load_recipe(recipe_file, overrides, data_dir=data_dir)
@@ -141,21 +123,21 @@ def _load(recipe_file, overrides, data_dir):
 
 def _train(recipe, resume):
     """Train with the errors a user can fix as one line (exit 2), and a crash reported with its log (exit 1)."""
+    from ..config.registry import PluginError
     from ..contract import DataError, OptionError
-    from ..logs import log_file
-    from ..model import ModelError
-    from ..registry import PluginError
-    from ..run_dir import OutputDirError
-    from ..train import start_run, train
+    from ..training.logs import log_file
+    from ..training.model import ModelError
+    from ..training.run import TrainingRun
+    from ..training.run_dir import OutputDirError
 
     _, problem = describe_data(recipe)
     if problem:
         fail("{}: {}".format(recipe.source, problem))
     out, run_log = recipe.output.dir, None
     try:
-        session, run_dir = start_run(recipe, out, resume)
-        with log_file(run_dir.log) as run_log:
-            train(recipe, session, run_dir, resume=resume)
+        run = TrainingRun.start(recipe, out, resume)
+        with log_file(run.run_dir.log) as run_log:
+            run.train()
     except (OutputDirError, PluginError, OptionError) as error:
         fail(str(error))
     except ModelError as error:
@@ -191,15 +173,13 @@ def _report_crash(error, run_log, out):
 @click.option("--resume", is_flag=True, help="continue the run in the output directory from its last checkpoint")
 @click.option("--dry-run", is_flag=True, help="validate, build the model, print the plan and parameter count")
 @click.option("--list", "show_plugins", is_flag=True, help="list stages, backbones, runtimes, datasets and origins")
-@_runtime_flag_options
 def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, show_plugins, **flag_values):
     """Train the model a RECIPE (YAML) describes.
 
     Runtimes may add launch flags (a port's flags, accepted as they are; see the runtime's docs); they set the
     matching recipe keys, and a flag that belongs to one runtime only selects it.
     """
-    configure_tensorflow()
-    from ..logs import setup_console
+    from ..training.logs import setup_console
 
     setup_console()
     if show_plugins:
@@ -212,3 +192,6 @@ def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, show_
         _dry_run(parsed)
     else:
         _train(parsed, resume)
+
+
+_with_runtime_flags(main)

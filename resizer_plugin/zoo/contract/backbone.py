@@ -25,9 +25,9 @@ class BackboneFamily(Configurable):
 
     kind = "backbone"
 
-    def __init__(self, name: str, options: Mapping[str, Option], build: Callable, models: Sequence[str] = (),
+    def __init__(self, name: str, *, build: Callable, options: Mapping[str, Option], models: Sequence[str] = (),
                  description: str = ""):
-        super().__init__(name, options, description)
+        super().__init__(name, options=options, description=description)
         self.models, self._build = tuple(models), build
 
     def check_model(self, model: str):

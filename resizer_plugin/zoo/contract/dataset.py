@@ -65,9 +65,9 @@ class DatasetSource(Configurable):
 
     kind = "dataset"
 
-    def __init__(self, name: str, options: Mapping[str, Option], describe: Callable, load: Callable,
+    def __init__(self, name: str, *, describe: Callable, load: Callable, options: Mapping[str, Option],
                  skipped: Optional[Callable] = None, description: str = ""):
-        super().__init__(name, options, description)
+        super().__init__(name, options=options, description=description)
         self.describe, self.load = describe, load
         self._skipped = skipped
 

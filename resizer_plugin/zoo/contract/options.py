@@ -38,7 +38,7 @@ class Configurable:
 
     kind = "plugin"
 
-    def __init__(self, name: str, options: Mapping[str, Option], description: str = ""):
+    def __init__(self, name: str, *, options: Mapping[str, Option], description: str = ""):
         self.name, self.options, self.description = name, dict(options), description
 
     def _error(self, key, message):

@@ -27,20 +27,18 @@ class LaunchFlag(NamedTuple):
 
 
 class RuntimeSession:
-    """A started runtime: the distribution strategy, the Keras dtype policy, and the hooks the host calls.
+    """A started runtime: the distribution strategy and the hooks the host calls. The runtime sets the Keras dtype
+    policy itself when it starts.
 
     Args:
-        name: the runtime's name.
         strategy: the ``tf.distribute`` strategy the model is built and trained under.
-        policy: the Keras dtype policy now in force (``float32``, ``mixed_float16``, ...).
         jit_compile: compile the train step with XLA.
         static_shapes: the device needs every batch full (the host drops the last partial batch).
-        description: one line for the log and metrics.json.
+        description: one line for the log and metrics.json (the runtime, its devices and precision).
     """
 
-    def __init__(self, name: str, strategy, policy: str = "float32", jit_compile: bool = False,
-                 static_shapes: bool = False, description: str = ""):
-        self.name, self.strategy, self.policy = name, strategy, policy
+    def __init__(self, strategy, *, jit_compile: bool = False, static_shapes: bool = False, description: str = ""):
+        self.strategy = strategy
         self.jit_compile, self.static_shapes, self.description = jit_compile, static_shapes, description
 
     def computation_scope(self):

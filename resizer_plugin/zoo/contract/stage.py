@@ -37,9 +37,9 @@ class Stage(Configurable):
 
     kind = "stage"
 
-    def __init__(self, name: str, build: Callable, options: Mapping[str, Option], trainable: bool,
+    def __init__(self, name: str, *, build: Callable, options: Mapping[str, Option], trainable: bool,
                  description: str = "", augmentation: bool = False):
-        super().__init__(name, options, description)
+        super().__init__(name, options=options, description=description)
         self._build, self.trainable, self.augmentation = build, bool(trainable), bool(augmentation)
 
     def _error(self, key, message):

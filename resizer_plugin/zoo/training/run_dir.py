@@ -20,7 +20,7 @@ def check_output_dir(output_dir, resume, siblings=()):
 
 
 class RunDirectory:
-    """The files of one run under ``root``::
+    """The files of one run under ``root``, the one place that names them::
 
         train.log        the log (its name is the runtime's: ``log_name``)
         recipe.yaml      the recipe as validated (defaults filled in)
@@ -29,24 +29,42 @@ class RunDirectory:
                          steps/ (the last one inside an epoch, with train.checkpoint_every_steps)
         logs/            TensorBoard
         metrics.json     final figures
-        pictures/        training_curves.png, resizer_before.png, resizer_after.png
+        eval.json        zoo eval's figures
+        export/          zoo export's artifacts and export.json
+        pictures/        training_curves.png; stages_before.png, stages_after.png (validation images through the
+                         recipe's stages before and after training); confusion_matrix.png (zoo eval)
     """
+
+    RECIPE = "recipe.yaml"
+    METRICS = "metrics.json"
 
     def __init__(self, root, log_name="train.log"):
         self.root = root
         self.log = os.path.join(root, log_name)
-        self.recipe = os.path.join(root, "recipe.yaml")
+        self.recipe = os.path.join(root, self.RECIPE)
         self.history = os.path.join(root, "history.csv")
         self.checkpoints = os.path.join(root, "checkpoints")
         self.best_checkpoints = os.path.join(self.checkpoints, "best")
         self.step_checkpoints = os.path.join(self.checkpoints, "steps")
         self.tensorboard = os.path.join(root, "logs")
-        self.metrics = os.path.join(root, "metrics.json")
+        self.metrics = os.path.join(root, self.METRICS)
+        self.evaluation = os.path.join(root, "eval.json")
+        self.export = os.path.join(root, "export")
         self.pictures = os.path.join(root, "pictures")
+        self.training_curves = os.path.join(self.pictures, "training_curves.png")
+        self.confusion_matrix = os.path.join(self.pictures, "confusion_matrix.png")
 
-    def picture(self, name):
-        """The path of picture ``name`` (e.g. ``training_curves.png``)."""
-        return os.path.join(self.pictures, name)
+    def stages_picture(self, when):
+        """The picture of the validation images through the recipe's stages ``when`` ("before", "after") training."""
+        return os.path.join(self.pictures, "stages_{}.png".format(when))
+
+    def holds_a_recipe(self):
+        """Whether ``root`` is a run's folder (zoo-run wrote its recipe.yaml)."""
+        return os.path.isfile(self.recipe)
+
+    def finished(self):
+        """Whether the run finished (its metrics.json is written)."""
+        return os.path.isfile(self.metrics)
 
     def create(self, config):
         """Make the folders and write the validated recipe ``config``."""

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 import yaml
 
 from . import registry
-from .contract import Configurable, ImageSpec, OptionError
+from ..contract import BackboneFamily, Configurable, DatasetSource, ImageSpec, OptionError, Runtime, Stage
 from .registry import PluginError
 from .schema import OPEN_SECTIONS, SCHEMA, Data, Head, Output, Train, host_keys, section
 
@@ -28,13 +28,13 @@ class Recipe(NamedTuple):
     """A validated recipe: ``config`` is the full normalized mapping; the rest are the plugins it names."""
     source: str
     config: Dict[str, Any]
-    dataset: Any                      # DatasetSource
+    dataset: DatasetSource
     dataset_options: Dict[str, Any]
-    stages: List[Tuple[Any, Dict[str, Any]]]   # (Stage, options)
-    backbone: Any                     # BackboneFamily
+    stages: List[Tuple[Stage, Dict[str, Any]]]  #: each stage with its validated options
+    backbone: BackboneFamily
     backbone_model: str
     backbone_options: Dict[str, Any]
-    runtime: Any                      # Runtime
+    runtime: Runtime
     runtime_options: Dict[str, Any]
 
     @property

@@ -2,8 +2,8 @@
 ``train:`` names."""
 import tensorflow as tf
 
-from ..compat import keras
-from .schema import Optimizer, Train
+from ...compat import keras
+from ..config.schema import Optimizer, Train
 
 __all__ = ["Warmup", "build_optimizer", "build_optimizer_variables", "current_learning_rate", "learning_rate",
            "loss_and_metrics"]

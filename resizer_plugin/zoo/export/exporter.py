@@ -1,5 +1,5 @@
 """``zoo export``: a run's model as serving artifacts (Keras, SavedModel, TFLite, ONNX), each reloaded in a fresh
-process with its own runtime (``export_check``) and compared with the Keras model on the run's validation images
+process with its own runtime (``check``) and compared with the Keras model on the run's validation images
 before it is kept; and its backbone's weights alone, the file a recipe's ``model.backbone.weights`` takes (checked
 by building the backbone with it in a fresh process, as such a recipe would).
 
@@ -7,7 +7,6 @@ The serving model is the recipe's model computing in float32: uint8 images of ``
 probabilities out, every stage inside. It is built and traced outside the runtime's computation scope, so it holds
 stock TensorFlow ops only (never the convolution forms a runtime may pick for its own hardware).
 """
-import importlib.util
 import json
 import os
 import shutil
@@ -18,27 +17,19 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from ..compat import MODEL_FILE_SUFFIX, export_saved_model, keras
-from .checkpoints import restore_model
-from .export_check import tflite_interpreter
-from .model import build_model
-from .pipeline import split_batches
+from ...compat import keras
+from ..training.checkpoints import restore_model
+from ..training.model import build_model
+from ..training.pipeline import split_batches
+from .formats import BY_NAME, QUANTIZATIONS, names
 
-__all__ = ["ExportError", "FORMATS", "QUANTIZATIONS", "TOLERANCE", "check_backbone_format", "export_run",
-           "parse_formats", "serving_model"]
+__all__ = ["ExportError", "TOLERANCE", "check_backbone_format", "export_run", "parse_formats", "serving_model"]
 
-FORMATS = ("keras", "savedmodel", "tflite", "onnx", "backbone")
-QUANTIZATIONS = ("float16", "dynamic-int8")
 #: largest |difference| of any probability allowed between a float32 artifact and the Keras model
 TOLERANCE = 1e-4
 #: validation images every artifact is compared on (a quantized one: the whole split)
 COMPARED_IMAGES = 64
-#: the newest opset every onnxruntime this package meets runs: 1.10, the last for TensorFlow 2.6's NumPy, stops at 15
-ONNX_OPSET = 15
 EXTRA = "pip install 'resizer-plugin[export]' (in a checkout: pip install -e '.[export]')"
-_TOOLS = {"onnx": ("tf2onnx", "onnxruntime")}
-_FILES = {"keras": "model" + MODEL_FILE_SUFFIX, "savedmodel": "saved_model", "tflite": "model.tflite",
-          "onnx": "model.onnx", "backbone": "backbone.weights.h5"}
 
 
 class ExportError(ValueError):
@@ -46,22 +37,20 @@ class ExportError(ValueError):
 
 
 def parse_formats(text, quantize=None):
-    """``--format`` (comma-separated) as a list, checked: known formats, their tools installed."""
-    formats = list(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
+    """``--format`` (comma-separated) as a list, checked: known formats (``formats.FORMATS``), their tools
+    installed."""
+    chosen = list(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    unknown = [f for f in chosen if f not in BY_NAME]
+    if unknown or not chosen:
         raise ExportError("--format {!r}: unknown format {} (choose from {})".format(
-            text, ", ".join(repr(f) for f in unknown) or "(none given)", ", ".join(FORMATS)))
+            text, ", ".join(repr(f) for f in unknown) or "(none given)", ", ".join(names())))
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ExportError("--quantize {!r}: choose from {}".format(quantize, ", ".join(QUANTIZATIONS)))
-    needed = formats + (["tflite"] if quantize else [])
-    missing = {m for f in needed for m in _TOOLS.get(f, ()) if importlib.util.find_spec(m) is None}
-    if "tflite" in needed and tflite_interpreter() is None:
-        missing.add("ai_edge_litert")
-    missing = sorted(missing)
+    needed = chosen + (["tflite"] if quantize else [])
+    missing = sorted({tool for name in needed for tool in BY_NAME[name].missing_tools()})
     if missing:
         raise ExportError("--format {}: needs {}, not installed: {}".format(text, ", ".join(missing), EXTRA))
-    return formats
+    return chosen
 
 
 def serving_model(run):
@@ -89,48 +78,10 @@ def _probabilities(model, images):
                            for i in range(0, len(images), 64)])
 
 
-def _saved_model(model, workdir):
-    """The model exported once per ``zoo export`` as a SavedModel in ``workdir`` (the savedmodel artifact is a copy
-    of it, and the TFLite converters read it)."""
-    saved_model = os.path.join(workdir, "saved_model")
-    if not os.path.isdir(saved_model):
-        export_saved_model(model, saved_model)
-    return saved_model
-
-
-def _write_tflite(model, path, workdir, quantize=None):
-    converter = tf.lite.TFLiteConverter.from_saved_model(_saved_model(model, workdir))
-    if quantize:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if quantize == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    with open(path, "wb") as handle:
-        handle.write(converter.convert())
-
-
-def _write_onnx(model, path, workdir):
-    import tf2onnx
-
-    signature = (tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.uint8, name="image"),)
-    function = tf.function(lambda image: model(image, training=False))
-    tf2onnx.convert.from_function(function, input_signature=signature, opset=ONNX_OPSET, output_path=path)
-
-
 def _write(fmt, built, path, workdir, quantize=None):
-    """Write the model of ``built`` (its backbone, for ``backbone``) as ``fmt`` to ``path`` with the tool Keras or
-    TensorFlow provides for it."""
+    """Write the model of ``built`` (its backbone, for ``backbone``) as ``fmt`` to ``path``."""
     _remove(path)
-    model = built.model
-    if fmt == "backbone":
-        built.backbone.save_weights(path)
-    elif fmt == "keras":
-        model.save(path)
-    elif fmt == "savedmodel":
-        shutil.copytree(_saved_model(model, workdir), path)
-    elif fmt == "tflite":
-        _write_tflite(model, path, workdir, quantize)
-    else:
-        _write_onnx(model, path, workdir)
+    BY_NAME[fmt].write(built, path, workdir, quantize)
 
 
 def _remove(path):
@@ -153,7 +104,7 @@ def _plugins(recipe):
 
 
 def _backbone_spec(built, recipe, workdir):
-    """A JSON file naming the recipe's backbone (family, model, options, input size): ``export_check`` builds it
+    """A JSON file naming the recipe's backbone (family, model, options, input size): ``check`` builds it
     with a weights file from these, as a recipe would."""
     spec_file = os.path.join(workdir, "backbone.json")
     options = {key: value for key, value in recipe.backbone_options.items() if key != "weights"}
@@ -172,7 +123,7 @@ def _check(fmt, path, images, plugins, workdir):
     images_file, outputs_file, timing_file = (os.path.join(workdir, name)
                                               for name in ("images.npy", "outputs.npy", "timing.json"))
     np.save(images_file, images)
-    command = [sys.executable, "-m", "resizer_plugin.zoo.export_check", fmt, path, images_file, outputs_file,
+    command = [sys.executable, "-m", "resizer_plugin.zoo.export.check", fmt, path, images_file, outputs_file,
                timing_file] + plugins
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     if result.returncode != 0:
@@ -211,11 +162,6 @@ def export_one(fmt, built, target, reference, plugins, workdir, quantize=None):
         raise ExportError("{}: refused and removed: its outputs differ from the Keras model's by up to {:.3g} on {} "
                           "validation images (allowed {:g})".format(target, difference, len(images), TOLERANCE))
     return record
-
-
-def _file_name(fmt, quantize):
-    name = _FILES[fmt]
-    return name.replace(".tflite", "_{}.tflite".format(quantize.replace("-", "_"))) if quantize else name
 
 
 def _backbone_reference(built, images):
@@ -272,7 +218,7 @@ def export_run(run, formats, output_dir, quantize=None, progress=print):
     records, refused = [], []
     with tempfile.TemporaryDirectory() as workdir:
         for fmt, quantization, reference in _jobs(run, built, formats, quantize):
-            target = os.path.join(output_dir, _file_name(fmt, quantization))
+            target = os.path.join(output_dir, BY_NAME[fmt].file_name(quantization))
             plugins = _backbone_spec(built, run.recipe, workdir) if fmt == "backbone" else _plugins(run.recipe)
             try:
                 records.append(export_one(fmt, built, target, reference, plugins, workdir, quantization))

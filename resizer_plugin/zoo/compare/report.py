@@ -9,9 +9,14 @@ import math
 import os
 import statistics
 
-from .metrics import read_history
+import numpy as np
 
-__all__ = ["T_975", "comparison_report", "paired_interval", "t_quantile_975", "verdict", "write_report"]
+from .. import pictures
+from ..training.metrics import read_history
+from ..training.run_dir import RunDirectory
+
+__all__ = ["T_975", "comparison_report", "paired_interval", "report_picture", "t_quantile_975", "verdict",
+           "write_report"]
 
 #: the 97.5% quantile of Student's t with 1..30 degrees of freedom (two-sided 95% intervals)
 T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
@@ -50,9 +55,10 @@ def verdict(name, baseline, interval, seeds):
 
 
 def _read(run):
-    with open(os.path.join(run.folder, "metrics.json")) as handle:
+    run_dir = RunDirectory(run.folder)
+    with open(run_dir.metrics) as handle:
         metrics = json.load(handle)
-    history = read_history(os.path.join(run.folder, "history.csv"))
+    history = read_history(run_dir.history)
     return {"seed": run.seed, "folder": run.folder, "val_accuracy": metrics["val_accuracy"],
             "best_val_accuracy": metrics["best_val_accuracy"], "val_loss": metrics["val_loss"],
             "examples_per_second": metrics["examples_per_second"], "parameters": metrics["parameters"],
@@ -103,10 +109,36 @@ def _markdown(report, command):
 
 
 def write_report(report, output_dir, command):
-    """report.json and report.md (which quotes ``command``) in ``output_dir``; returns their paths."""
-    paths = os.path.join(output_dir, "report.json"), os.path.join(output_dir, "report.md")
+    """report.json, report.md (which quotes ``command``) and report.png in ``output_dir``; returns their paths."""
+    paths = tuple(os.path.join(output_dir, "report." + kind) for kind in ("json", "md", "png"))
     with open(paths[0], "w") as handle:
         json.dump(report, handle, indent=2)
     with open(paths[1], "w") as handle:
         handle.write(_markdown(report, command))
+    report_picture(report, paths[2])
     return paths
+
+
+def report_picture(report, path, dpi=80):
+    """``zoo compare``'s picture from its report: validation accuracy per epoch (mean line, min-max band over the
+    seeds) per recipe, and each seed's final validation accuracy as a dot."""
+    plt = pictures.pyplot()
+    figure, (curves, finals) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [2, 1]})
+    for index, recipe in enumerate(report["recipes"]):
+        per_seed = [s["val_accuracy_per_epoch"] for s in recipe["seeds"]]
+        epochs = min(len(curve) for curve in per_seed)
+        values = np.array([curve[:epochs] for curve in per_seed], dtype=np.float64)
+        x = np.arange(1, epochs + 1)
+        line, = curves.plot(x, values.mean(axis=0), "-o", markersize=3, label=recipe["recipe"])
+        curves.fill_between(x, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2)
+        finals.plot([index] * len(per_seed), [s["val_accuracy"] for s in recipe["seeds"]], "o",
+                    color=line.get_color(), alpha=0.8)
+    curves.set_xlabel("epoch")
+    curves.set_title("validation accuracy (mean, min-max over seeds)")
+    curves.grid(alpha=0.3)
+    curves.legend(fontsize=8)
+    finals.set_xticks(range(len(report["recipes"])))
+    finals.set_xticklabels([r["recipe"] for r in report["recipes"]], rotation=15, fontsize=8)
+    finals.set_title("final validation accuracy per seed")
+    finals.grid(alpha=0.3)
+    return pictures.save_figure(plt, figure, path, None, dpi)

@@ -1,10 +1,10 @@
 """The recipe's model: uint8 image -> stage 1 -> ... -> stage k -> backbone -> head (pooling, dropout, Dense)."""
-from typing import NamedTuple
+from typing import List, NamedTuple
 
 import numpy as np
 
-from ..compat import keras, set_random_seed
-from .contract import ImageSpec
+from ...compat import keras, set_random_seed
+from ..contract import ImageSpec
 
 __all__ = ["ModelError", "RecipeModel", "build_model", "count_parameters", "set_batch_norm_momentum",
            "synchronize_batch_norm"]
@@ -15,21 +15,24 @@ class ModelError(ValueError):
 
 
 class RecipeModel(NamedTuple):
-    model: object          # the whole classifier
-    stages: object         # image -> output of the last stage (what the backbone sees), for pictures
-    backbone_input: ImageSpec
-    backbone: object       # the backbone, a layer of ``model`` (frozen for train.freeze_backbone_epochs)
+    """The recipe's classifier and its parts."""
+    model: keras.Model  #: the whole classifier: uint8 image -> class probabilities
+    stages: keras.Model  #: image -> output of the last stage (what the backbone sees), for pictures
+    stage_outputs: List[ImageSpec]  #: what each stage gives, in order
+    backbone_input: ImageSpec  #: what the backbone receives: the last stage's output (or the recipe's images)
+    backbone: keras.Model  #: the backbone, a layer of ``model`` (frozen for train.freeze_backbone_epochs)
 
 
 def _stages(recipe, inputs):
-    """The recipe's stages applied to ``inputs``: (output, the spec the backbone receives)."""
-    spec, x = recipe.input_spec, inputs
+    """The recipe's stages applied to ``inputs``: (output, what each stage gives)."""
+    spec, x, specs = recipe.input_spec, inputs, []
     if not recipe.stages:  # the pipeline keeps pixels uint8; without stages only a cast stands before the backbone
         x = keras.layers.Rescaling(1.0, name="to_float")(x)
     for stage, options in recipe.stages:
         layer, spec = stage(options, spec)
         x = layer(x)
-    return x, spec
+        specs.append(spec)
+    return x, specs
 
 
 def _head(head, features, num_classes):
@@ -56,7 +59,8 @@ def build_model(recipe, num_classes):
     seed, backbone and head start from the same weights (what ``zoo compare`` relies on)."""
     spec = recipe.input_spec
     inputs = keras.Input((spec.height, spec.width, spec.channels), dtype="uint8", name="image")
-    stages_output, spec = _stages(recipe, inputs)
+    stages_output, specs = _stages(recipe, inputs)
+    spec = specs[-1] if specs else recipe.input_spec
     set_random_seed(recipe.seed + BACKBONE_SEED_OFFSET)
     try:
         backbone = recipe.backbone.build(recipe.backbone_model, recipe.backbone_options, spec)
@@ -67,7 +71,7 @@ def build_model(recipe, num_classes):
     model = keras.Model(inputs, outputs, name=name)
     if recipe.train.batch_norm_momentum is not None:
         set_batch_norm_momentum(model, recipe.train.batch_norm_momentum)
-    return RecipeModel(model, keras.Model(inputs, stages_output), spec, backbone)
+    return RecipeModel(model, keras.Model(inputs, stages_output), specs, spec, backbone)
 
 
 def count_parameters(model):

@@ -12,10 +12,10 @@ if sys.version_info >= (3, 10):
 else:  # the selectable entry_points() API needs the backport before 3.10
     from importlib_metadata import entry_points as _entry_points
 
-from .contract import BackboneFamily, DatasetSource, Runtime, Stage
+from ..contract import BackboneFamily, DatasetSource, Runtime, Stage
 
-__all__ = ["GROUPS", "Registry", "PluginError", "UnknownPluginError", "PluginLoadError", "DuplicatePluginError",
-           "stages", "backbones", "runtimes", "datasets"]
+__all__ = ["GROUPS", "REGISTRIES", "Registry", "PluginError", "UnknownPluginError", "PluginLoadError",
+           "DuplicatePluginError", "stages", "backbones", "runtimes", "datasets"]
 
 #: group name -> what one entry names, as the CLI and errors say it
 GROUPS = {"zoo.stages": "stage", "zoo.backbones": "backbone", "zoo.runtimes": "runtime", "zoo.datasets": "dataset"}
@@ -114,3 +114,5 @@ stages = Registry("zoo.stages", expected_type=Stage)
 runtimes = Registry("zoo.runtimes", expected_type=Runtime)
 backbones = Registry("zoo.backbones", expected_type=BackboneFamily)
 datasets = Registry("zoo.datasets", expected_type=DatasetSource)
+#: entry-point group -> its registry, each knowing the type its entries must be
+REGISTRIES = {registry.group: registry for registry in (stages, backbones, runtimes, datasets)}

@@ -2,7 +2,7 @@
 epoch's logs, and the checkpoints (after every epoch, and every N steps if asked)."""
 import time
 
-from ..compat import keras
+from ...compat import keras
 from .logs import MACHINE_READ, log
 from .optimization import current_learning_rate
 

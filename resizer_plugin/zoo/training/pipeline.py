@@ -39,8 +39,8 @@ def make_pipeline(dataset, image_size, batch_size, num_classes, training, seed, 
 
 class Pipelines(NamedTuple):
     """The datasets this process trains and validates on, and the batch size it batches them with."""
-    train: object
-    val: object
+    train: tf.data.Dataset
+    val: tf.data.Dataset
     batch_size: int
 
 

@@ -11,7 +11,8 @@ import subprocess
 import sys
 from typing import NamedTuple
 
-from .recipe import load_recipe
+from ..config.recipe import load_recipe
+from ..training.run_dir import RunDirectory
 
 __all__ = ["CompareError", "PlannedRun", "RunFailed", "command_line", "plan_runs", "run_all"]
 
@@ -32,7 +33,7 @@ class PlannedRun(NamedTuple):
     folder: str
 
     def finished(self):
-        return os.path.isfile(os.path.join(self.folder, "metrics.json"))
+        return RunDirectory(self.folder).finished()
 
 
 def plan_runs(recipe_files, seeds, output_dir, overrides=(), data_dir=None):

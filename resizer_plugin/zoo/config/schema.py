@@ -2,7 +2,7 @@
 sections, so the run reads ``recipe.train.loss.type`` rather than nested dictionary lookups."""
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from .contract import Option, boolean, choice, integer, mapping, number, optional, path, size2d, text
+from ..contract import Option, boolean, choice, integer, mapping, number, optional, path, size2d, text
 
 __all__ = ["SCHEMA", "OPEN_SECTIONS", "Data", "Head", "Loss", "Optimizer", "Output", "Schedule", "Train", "host_keys",
            "schema_reference", "section"]

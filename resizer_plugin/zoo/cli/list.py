@@ -1,0 +1,38 @@
+"""``zoo list`` (and ``zoo-run --list``): the installed plugins of every group, their options, flags and origins."""
+import click
+
+__all__ = ["list_command", "list_plugins"]
+
+
+def _print_plugin(name, plugin, origin):
+    click.echo("  {:<20} {}  [{}]".format(name, plugin.description, origin))
+    for model in getattr(plugin, "models", ()):
+        click.echo("      {}/{}".format(name, model))
+    for key, option in plugin.options.items():
+        default = "required" if option.required else "default {!r}".format(option.default)
+        click.echo("      {}: {} ({})".format(key, option.help, default))
+    for flag in getattr(plugin, "launch_flags", lambda: ())():
+        click.echo("      {} -> {}: {}".format(flag.flag, flag.key or "(switch)", flag.help))
+
+
+def list_plugins():
+    """Print the installed stages, backbones, runtimes and datasets, their options and origins; a plugin that fails
+    to load is listed as BROKEN with its error."""
+    from ..config.registry import REGISTRIES, PluginError
+
+    for group, registry in REGISTRIES.items():
+        click.echo("{}s ({}):".format(registry.kind, group))
+        for name, entries in registry.entries().items():
+            origin = "; ".join("{} ({})".format(e.distribution, e.value) for e in entries)
+            try:
+                plugin = registry.load(name)
+            except PluginError as error:
+                click.echo("  {:<20} BROKEN: {}".format(name, error))
+                continue
+            _print_plugin(name, plugin, origin)
+
+
+@click.command("list")
+def list_command():
+    """List the installed stages, backbones, runtimes and datasets, their options and origins."""
+    list_plugins()
