@@ -13,19 +13,17 @@ from resizer_plugin.zoo.config import registry
 from resizer_plugin.zoo.cli import train as cli
 from resizer_plugin.zoo.config.recipe import RecipeError, load_recipe
 
-from .builders import zoo_run
+from .builders import small_recipe, zoo_run
 from .npu_device_double import make_npu_device, settings
 from .test_ascend_port import port_awk
 
-RECIPE = {
-    "name": "npu",
-    "seed": 3,
-    "data": {"source": "photo_crops", "image_size": [32, 32], "batch_size": 4, "train_examples": 5,
-             "val_examples": 2},
-    "model": {"stages": [{"type": "rescale"}, {"type": "learnable_resizer", "target_size": [16, 16], "filters": 4}],
-              "backbone": {"type": "small_cnn", "filters": 4, "blocks": 1}},
-    "train": {"epochs": 1, "steps_per_epoch": 2, "log_steps": 1},
-}
+#: the small recipe at 32x32 with the recipe's default optimizer and runtime (auto: ascend, where npu_device imports)
+RECIPE = small_recipe({"name": "npu", "seed": 3, "data.image_size": [32, 32], "data.batch_size": 4,
+                       "data.train_examples": 5, "data.val_examples": 2,
+                       "model.stages": [{"type": "rescale"},
+                                        {"type": "learnable_resizer", "target_size": [16, 16], "filters": 4}],
+                       "model.backbone": {"type": "small_cnn", "filters": 4, "blocks": 1},
+                       "train.steps_per_epoch": 2, "train.log_steps": 1, "train.optimizer": None, "runtime": None})
 
 
 @pytest.fixture

@@ -13,19 +13,13 @@ import yaml
 
 from resizer_plugin.zoo.compare.report import paired_interval, t_quantile_975, verdict
 
-from .builders import ROOT, zoo
+from .builders import ROOT, small_recipe, zoo
 
 
 
 def _tiny(name, stage, epochs=1):
     """A recipe of the quickstart's task in miniature; ``stage`` shrinks 48x48 to 24x24."""
-    return {"name": name, "seed": 7,
-            "data": {"source": "photo_crops", "image_size": [48, 48], "batch_size": 8, "train_examples": 8,
-                     "val_examples": 4},
-            "model": {"stages": [{"type": "rescale"}, stage],
-                      "backbone": {"type": "small_cnn", "filters": 8, "blocks": 2}},
-            "train": {"epochs": epochs, "optimizer": {"type": "adam", "learning_rate": 0.003}, "log_steps": 2},
-            "runtime": {"device": "cpu"}}
+    return small_recipe({"name": name, "seed": 7, "model.stages": [{"type": "rescale"}, stage], "train.epochs": epochs})
 
 
 RESIZE = {"type": "resize", "target_size": [24, 24]}

@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from .builders import RECIPES, zoo_run
+from .builders import RECIPES, small_recipe, zoo_run
 
 # the same data in the same order on both: tf.data re-seeds the shuffle of a dataset a strategy distributes
 SHORT = ["--set", "train.epochs=2", "--set", "train.steps_per_epoch=6", "--set", "train.validation_steps=2",
@@ -52,15 +52,13 @@ def test_logical_devices_after_tensorflow_started_is_a_clear_error():
 
 
 #: a small recipe that two workers train together on a global batch of 8 (4 each), shuffled as one process would
-MULTI_WORKER = {"name": "two_hosts", "seed": 3,
-                "data": {"source": "photo_crops", "image_size": [32, 32], "batch_size": 8, "train_examples": 16,
-                         "val_examples": 4, "shuffle_buffer": 64},
-                "model": {"stages": [{"type": "rescale"},
-                                     {"type": "learnable_resizer", "target_size": [16, 16], "filters": 4}],
-                          "backbone": {"type": "small_cnn", "filters": 4, "blocks": 1}},
-                "train": {"epochs": 2, "steps_per_epoch": 3, "validation_steps": 1, "log_steps": 1,
-                          "optimizer": {"type": "sgd", "learning_rate": 0.05}},
-                "runtime": {"device": "cpu", "strategy": "multi_worker"}}
+MULTI_WORKER = small_recipe({
+    "name": "two_hosts", "seed": 3, "data.image_size": [32, 32], "data.train_examples": 16, "data.shuffle_buffer": 64,
+    "model.stages": [{"type": "rescale"}, {"type": "learnable_resizer", "target_size": [16, 16], "filters": 4}],
+    "model.backbone": {"type": "small_cnn", "filters": 4, "blocks": 1},
+    "train": {"epochs": 2, "steps_per_epoch": 3, "validation_steps": 1, "log_steps": 1,
+              "optimizer": {"type": "sgd", "learning_rate": 0.05}},
+    "runtime.strategy": "multi_worker"})
 
 
 def _loopback_addresses(count):

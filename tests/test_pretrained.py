@@ -2,11 +2,10 @@
 weights file of another architecture refused in one line."""
 import numpy as np
 import pytest
-import yaml
 
 from resizer_plugin.compat import keras, set_random_seed
 
-from .builders import zoo
+from .builders import small_recipe, write_recipe, zoo
 
 
 def _weights_file(tmp_path):
@@ -19,18 +18,10 @@ def _weights_file(tmp_path):
 
 
 def _recipe(tmp_path, backbone, freeze):
-    recipe = {"name": "warm-start", "seed": 2,
-              "data": {"source": "photo_crops", "image_size": [48, 48], "batch_size": 8, "train_examples": 8,
-                       "val_examples": 2},
-              "model": {"stages": [{"type": "rescale"},
-                                   {"type": "learnable_resizer", "target_size": [32, 32], "filters": 4}],
-                        "backbone": backbone},
-              "train": {"epochs": 2, "freeze_backbone_epochs": freeze, "log_steps": 2,
-                        "optimizer": {"type": "adam", "learning_rate": 0.003}},
-              "runtime": {"device": "cpu"}}
-    path = tmp_path / "warm.yaml"
-    path.write_text(yaml.safe_dump(recipe))
-    return str(path)
+    return write_recipe(tmp_path, small_recipe({
+        "name": "warm-start", "seed": 2, "data.val_examples": 2, "model.backbone": backbone,
+        "model.stages": [{"type": "rescale"}, {"type": "learnable_resizer", "target_size": [32, 32], "filters": 4}],
+        "train.epochs": 2, "train.freeze_backbone_epochs": freeze}), "warm.yaml")
 
 
 def _opened(run_dir, checkpoint):

@@ -179,9 +179,22 @@ def test_bad_requests_are_one_line_and_status_2(small_run, args, phrase):
     result = zoo("export", small_run, *args)
     assert result.exit_code == 2 and phrase in result.output, result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (small_run / "export").exists()  # refused before anything is written
 
 
 def test_a_run_without_checkpoints_is_refused(small_run, tmp_path):
     shutil.copy(str(small_run / "recipe.yaml"), str(tmp_path / "recipe.yaml"))
     result = zoo("export", tmp_path)
     assert result.exit_code == 2 and "checkpoint" in result.output and "Traceback" not in result.output
+
+
+def test_the_check_process_loads_no_tensorflow_until_a_format_needs_it():
+    """ONNX (and TFLite with LiteRT) artifacts are checked without TensorFlow: the check and the format table
+    import it only inside the loaders that need it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import resizer_plugin.zoo.export.check as c; print('tensorflow' in sys.modules, "
+            "sorted(c.BY_NAME))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split(" ", 1)
+    assert out[0] == "False" and "'onnx'" in out[1], out
