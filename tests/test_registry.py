@@ -42,7 +42,7 @@ def test_registered_stages_are_this_packages_objects():
 
 
 def test_unknown_name_lists_installed_stages():
-    with pytest.raises(UnknownPluginError, match=r"unknown stage 'bilinearr'.*installed: " + ", ".join(NINE_STAGES)):
+    with pytest.raises(UnknownPluginError, match=r"unknown stage 'bilinearr'.*: " + ", ".join(NINE_STAGES)):
         registry.stages.load("bilinearr")
 
 

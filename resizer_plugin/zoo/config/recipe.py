@@ -10,7 +10,8 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 import yaml
 
 from . import registry
-from ..contract import BackboneFamily, Configurable, DatasetSource, ImageSpec, OptionError, Runtime, Stage
+from ..contract import (BackboneFamily, Configurable, DatasetSource, ImageSpec, OptionError, Runtime, Stage,
+                        did_you_mean)
 from .registry import PluginError
 from .schema import OPEN_SECTIONS, SCHEMA, Data, Head, Output, Train, host_keys, section
 
@@ -84,8 +85,8 @@ def _validate_section(source, raw, schema, where, extras):
     if where in OPEN_SECTIONS:
         extras[where] = {k: raw[k] for k in unknown}
     elif unknown:
-        raise RecipeError(source, _join(where, unknown[0]), "unknown key; known keys here: {}".format(
-            ", ".join(schema)))
+        raise RecipeError(source, _join(where, unknown[0]), "unknown key{}; known keys here: {}".format(
+            did_you_mean(unknown[0], schema), ", ".join(schema)))
     resolved = {}
     for key, spec in schema.items():
         key_path = _join(where, key)

@@ -3,7 +3,7 @@ import os
 import warnings
 from typing import Callable, Mapping, Sequence
 
-from .options import Configurable, Option
+from .options import Configurable, Option, did_you_mean
 from .stage import ImageSpec
 
 __all__ = ["BackboneFamily", "load_weights_file"]
@@ -33,7 +33,9 @@ class BackboneFamily(Configurable):
     def check_model(self, model: str):
         """Raise ValueError when ``model`` is not one of this family's."""
         if self.models and model not in self.models:
-            raise ValueError("{} has no model {!r}; models: {}".format(self.name, model, ", ".join(self.models)))
+            raise ValueError("{} has no model {!r}{}; models: {}".format(self.name, model,
+                                                                         did_you_mean(model, self.models),
+                                                                         ", ".join(self.models)))
         if not self.models and model:
             raise ValueError("{} takes no model name (write type: {})".format(self.name, self.name))
 

@@ -1,12 +1,19 @@
 """Options every plugin declares: :class:`Option` (validator, default, help), the validators, and
 :class:`Configurable`, the base of every plugin kind, which validates a plugin's options with errors that name the
 plugin and the key."""
+import difflib
 import numbers
 import os
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
-__all__ = ["Configurable", "Option", "OptionError", "boolean", "choice", "integer", "mapping", "number", "optional",
-           "path", "size2d", "text"]
+__all__ = ["Configurable", "Option", "OptionError", "boolean", "choice", "did_you_mean", "integer", "mapping", "number",
+           "optional", "path", "size2d", "text"]
+
+
+def did_you_mean(word, known):
+    """``" (did you mean 'x'?)"`` naming the known names closest to ``word`` (difflib), or "" when none is close."""
+    close = difflib.get_close_matches(str(word), [str(name) for name in known], n=3, cutoff=0.6)
+    return " (did you mean {}?)".format(" or ".join(repr(name) for name in close)) if close else ""
 
 
 class OptionError(ValueError):
@@ -51,8 +58,8 @@ class Configurable:
             raise self._error(None, "options must be a mapping, got {!r}".format(config))
         unknown = sorted(set(config) - set(self.options))
         if unknown:
-            raise self._error(unknown[0], "unknown option; known options: {}".format(
-                ", ".join(sorted(self.options)) or "(none)"))
+            raise self._error(unknown[0], "unknown option{}; known options: {}".format(
+                did_you_mean(unknown[0], self.options), ", ".join(sorted(self.options)) or "(none)"))
         resolved = {}
         for key, option in self.options.items():
             if key not in config:
@@ -114,7 +121,7 @@ def choice(values: Sequence[str]):
         if not isinstance(value, str):
             raise TypeError("must be one of: {}".format(", ".join(values)))
         if value not in values:
-            raise ValueError("must be one of: {}".format(", ".join(values)))
+            raise ValueError("must be one of: {}{}".format(", ".join(values), did_you_mean(value, values)))
         return value
     return validate
 
