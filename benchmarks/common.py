@@ -29,8 +29,9 @@ def common_arguments(description):
     parser.add_argument("--input-size", type=int, nargs=2, default=[300, 300], metavar=("H", "W"))
     parser.add_argument("--target-size", type=int, nargs=2, default=[150, 150], metavar=("H", "W"))
     parser.add_argument("--backbone", default="DenseNet121", help="keras.applications model (weights=None)")
-    parser.add_argument("--precision", choices=("float32", "mixed"), default="float32",
-                        help="mixed: mixed_float16 on GPU, mixed_bfloat16 on CPU")
+    parser.add_argument("--precision", choices=("float32", "mixed", "both"), default="float32",
+                        help="mixed: mixed_float16 on GPU, mixed_bfloat16 on CPU; both: every variant in each, "
+                             "interleaved (train_step)")
     parser.add_argument("--jit", action="store_true", help="compile with XLA (jit_compile=True)")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per variant (the median is reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (tracing, allocation)")
@@ -56,6 +57,7 @@ def chosen_conv_forms(args):
 
 
 def set_precision(precision):
+    """Set the global policy of ``--precision`` (float32 or mixed) and return its name."""
     if precision == "mixed":
         keras.mixed_precision.set_global_policy(
             "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16")
@@ -128,8 +130,10 @@ def print_table(title, header, rows):
 def finish(args, results, ratios):
     """Print the named ratios of ``results`` and write them all to ``--json``."""
     for key in ratios:
-        if results.get(key) is not None:
-            print("{:<24} {:.2f}".format(key, results[key]))
+        value = results.get(key)
+        for name, ratio in (value.items() if isinstance(value, dict) else [(key, value)]):
+            if ratio is not None:
+                print("{:<24} {:.2f}".format(name if name == key else "{}[{}]".format(key, name), ratio))
     write_json(args.json, results)
     return results
 

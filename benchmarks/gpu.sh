@@ -17,6 +17,6 @@ for precision in float32 mixed; do
     done
 done
 if [ -n "${2:-}" ]; then
-    zoo-run recipes/densenet_cats_dogs.yaml --data-dir "$2" --output-dir "$out/reference_run" \
+    zoo-run densenet_cats_dogs --data-dir "$2" --output-dir "$out/reference_run" \
         --set train.epochs=1 --set train.steps_per_epoch=300
 fi

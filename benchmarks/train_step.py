@@ -28,22 +28,31 @@ def main(argv=None):
         return run(args)
 
 
+def _built(args, images, labels):
+    """(models, steps, policy) of every variant; with ``--precision both`` each variant twice, its mixed twin named
+    ``variant@<policy>``."""
+    models, steps, policies = {}, {}, []
+    for precision in ("float32", "mixed") if args.precision == "both" else (args.precision,):
+        policies.append(set_precision(precision))
+        for variant in args.variants:
+            name = variant if precision == "float32" or args.precision != "both" else variant + "@" + policies[-1]
+            print("building {} ...".format(name), flush=True)
+            models[name], steps[name] = train_steps(variant, args, images, labels)
+    return models, steps, "+".join(policies)
+
+
 def run(args):
     """Build, trace and time every variant of ``args``; print and return the results."""
-    policy = set_precision(args.precision)
     set_random_seed(0)
     images = tf.constant(photos(args))
     labels = tf.one_hot(np.arange(args.batch_size) % 2, 2)
+    models, steps, policy = _built(args, images, labels)
     results = {"benchmark": "train_step", "machine": machine(), "policy": policy, "settings": vars(args),
                "variants": {}}
-    models, steps = {}, {}
-    for variant in args.variants:
-        print("building {} ...".format(variant), flush=True)
-        models[variant], steps[variant] = train_steps(variant, args, images, labels)
     print("timing {} interleaved rounds ...".format(args.steps), flush=True)
-    for variant, (seconds, times) in median_seconds(steps, args.steps, args.warmup).items():
-        results["variants"][variant] = {
-            "description": VARIANTS[variant], "parameters": int(models[variant].count_params()),
+    for name, (seconds, times) in median_seconds(steps, args.steps, args.warmup).items():
+        results["variants"][name] = {
+            "description": VARIANTS[name.split("@")[0]], "parameters": int(models[name].count_params()),
             "step_seconds": seconds, "images_per_second": args.batch_size / seconds, "all_step_seconds": times}
     add_ratios(results)
     by = results["variants"]
@@ -53,12 +62,18 @@ def run(args):
         ["variant", "s/step (median)", "images/s", "parameters", "what"],
         [[v, fmt(r["step_seconds"], 3), fmt(r["images_per_second"], 1), "{:,}".format(r["parameters"]),
           r["description"]] for v, r in by.items()])
-    return finish(args, results, ["resizer_over_bilinear", "speedup_over_reference", "reference_over_bilinear"])
+    return finish(args, results, ["resizer_over_bilinear", "speedup_over_reference", "reference_over_bilinear",
+                                  "mixed_over_float32"])
 
 
 def add_ratios(results):
-    """The resizer's and the reference's step times over the others' (those timed)."""
+    """The resizer's and the reference's step times over the others' (those timed), and each mixed twin's over
+    its float32 variant's."""
     by = results["variants"]
+    mixed = {name.split("@")[0]: r["step_seconds"] / by[name.split("@")[0]]["step_seconds"]
+             for name, r in by.items() if "@" in name}
+    if mixed:
+        results["mixed_over_float32"] = mixed
     if "resizer" in by and "bilinear" in by:
         results["resizer_over_bilinear"] = by["resizer"]["step_seconds"] / by["bilinear"]["step_seconds"]
     if "resizer" in by and "reference" in by:

@@ -5,19 +5,64 @@ flags before it sets the TensorFlow environment (oneDNN, logging) that is read o
 """
 from ..zoo.contract import Option, Runtime, RuntimeSession, boolean, choice, integer
 
-__all__ = ["cpu", "gpu", "auto", "LocalRuntime", "cpu_conv_forms_pay_off"]
+__all__ = ["cpu", "gpu", "auto", "BF16_FLAGS", "LocalRuntime", "auto_policy", "cpu_conv_forms_pay_off", "cpu_flags"]
 
-PRECISIONS = ("float32", "mixed")
+PRECISIONS = ("float32", "mixed", "auto")
 STRATEGIES = ("default", "mirrored", "multi_worker")
+#: the CPU flags (as Linux names them) of native bfloat16 arithmetic
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+#: the GPUs mixed_float16 pays on: compute capability 7.0 (Volta) and later have float16 Tensor Cores
+FLOAT16_CAPABILITY = (7, 0)
 
 
 def _options():
     return {"precision": Option(choice(PRECISIONS), "float32",
-                                "float32, or mixed: mixed_float16 on GPU, mixed_bfloat16 on CPU"),
+                                "float32; mixed: mixed_float16 on GPU, mixed_bfloat16 on CPU; auto: mixed where the "
+                                "hardware computes it natively (bfloat16 CPUs, GPUs from compute capability 7.0), "
+                                "else float32, the reason in the log"),
             "jit_compile": Option(boolean(), False, "compile the train step with XLA"),
             "strategy": Option(choice(STRATEGIES), "default",
                                "tf.distribute: default (one device), mirrored (all local devices), "
                                "multi_worker (hosts listed in TF_CONFIG)")}
+
+
+def cpu_flags():
+    """The CPU's feature flags, lower case (Linux: /proc/cpuinfo); empty where they cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].lower().split())
+    except OSError:
+        pass
+    return set()
+
+
+def _gpu_capability():
+    """(major, minor) compute capability of the first visible GPU, or None."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    details = tf.config.experimental.get_device_details(gpus[0]) if gpus else {}
+    return details.get("compute_capability")
+
+
+def auto_policy(device_type, flags, capability, convolves_in):
+    """(Keras policy, why) of ``precision: auto``: mixed_bfloat16 on a CPU with native bfloat16 (``flags`` holding one
+    of :data:`BF16_FLAGS`) where TensorFlow convolves in bfloat16 (``convolves_in("bfloat16")``), mixed_float16 on a
+    GPU of compute ``capability`` >= :data:`FLOAT16_CAPABILITY`, float32 otherwise."""
+    if device_type == "GPU":
+        if capability and tuple(capability) >= FLOAT16_CAPABILITY:
+            return "mixed_float16", "the GPU's compute capability is {}.{}".format(*capability)
+        return "float32", "the GPU's compute capability is {} (mixed_float16 pays from {}.{})".format(
+            "{}.{}".format(*capability) if capability else "unknown", *FLOAT16_CAPABILITY)
+    native = [flag.upper() for flag in BF16_FLAGS if flag in flags]
+    if not native:
+        return "float32", "the CPU has no native bfloat16 ({} not in its flags)".format(
+            " or ".join(f.upper() for f in BF16_FLAGS))
+    if not convolves_in("bfloat16"):
+        return "float32", "the CPU has {}, but this TensorFlow has no bfloat16 convolution".format(native[0])
+    return "mixed_bfloat16", "the CPU has {}".format(" and ".join(native))
 
 
 def cpu_conv_forms_pay_off():
@@ -111,6 +156,16 @@ class LocalRuntime(Runtime):
                                              "is Keras {}".format(keras.__version__))
         return options
 
+    def _policy(self, precision):
+        """(Keras policy, why precision: auto chose it, or None) for the recipe's ``precision``."""
+        from ..compat import convolves_in
+
+        if precision == "auto":
+            return auto_policy(self.device_type, cpu_flags(), _gpu_capability(), convolves_in)
+        policy = self.mixed_policy if precision == "mixed" else "float32"
+        self._check_policy(policy)
+        return policy, None
+
     def _check_policy(self, policy):
         """Refuse a mixed policy whose compute dtype this TensorFlow cannot convolve in on this device."""
         import tensorflow as tf
@@ -145,14 +200,14 @@ class LocalRuntime(Runtime):
         from ..compat import keras, onednn_enabled
 
         self._place(options)
-        policy = self.mixed_policy if options["precision"] == "mixed" else "float32"
-        self._check_policy(policy)
+        policy, why = self._policy(options["precision"])
         keras.mixed_precision.set_global_policy(policy)
         strategy = _strategy(options["strategy"], self.device_type)
         kernels = ", oneDNN CPU kernels" if self.device_type == "CPU" and onednn_enabled() else ""
         forms = self._conv_forms()
         description = "{} ({} replica(s), {}, {} strategy{}{}, {} resizer convolutions)".format(
-            self.name, strategy.num_replicas_in_sync, policy, options["strategy"],
+            self.name, strategy.num_replicas_in_sync, policy + (" (precision auto: {})".format(why) if why else ""),
+            options["strategy"],
             ", XLA" if options["jit_compile"] else "", kernels, forms)
         return LocalSession(strategy, options["jit_compile"], description, forms)
 

@@ -16,7 +16,7 @@ MIXED_MODES = ("allow_mix_precision", "allow_mix_precision_fp16", "allow_mix_pre
 FLOAT16_MODES = ("allow_fp32_to_fp16", "force_fp16", "allow_mix_precision", "cube_fp16in_fp32out",
                  "allow_mix_precision_fp16")
 #: the recipe-wide ``precision`` key, as npu_device precision modes
-PRECISION_AS_MODE = {"float32": "force_fp32", "mixed": "allow_mix_precision"}
+PRECISION_AS_MODE = {"float32": "force_fp32", "mixed": "allow_mix_precision", "auto": "allow_mix_precision"}
 #: what the port runs without a precision: its launch scripts pass allow_mix_precision
 PORT_PRECISION_MODE = "allow_mix_precision"
 #: the port's profiling options, besides the output folder
@@ -43,7 +43,8 @@ def _loss_scaling(value):
 
 OPTIONS = {
     "precision": Option(optional(choice(tuple(PRECISION_AS_MODE))), None,
-                        "the key every runtime understands: float32 (force_fp32) or mixed (allow_mix_precision)"),
+                        "the key every runtime understands: float32 (force_fp32); mixed, or auto (the port's mode for "
+                        "the NPU): allow_mix_precision"),
     "precision_mode": Option(optional(choice(PRECISION_MODES)), None,
                              "npu_device precision_mode; wins over precision (neither: allow_mix_precision)"),
     "mixlist_file": Option(optional(path()), None, "JSON op list for modify_mixlist (mixed precision modes only)"),

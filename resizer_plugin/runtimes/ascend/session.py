@@ -2,7 +2,7 @@
 import os
 
 from ...zoo.contract import RuntimeSession
-from .options import FLOAT16_MODES
+from .options import FLOAT16_MODES, PRECISION_AS_MODE
 
 __all__ = ["AscendSession", "cluster"]
 
@@ -13,6 +13,11 @@ def _whole_number(name, default):
         return int(raw) if raw.strip() else default
     except ValueError:
         raise ValueError("environment variable {}={!r} is not a whole number".format(name, raw)) from None
+
+
+def _auto_chose(options):
+    """Whether ``precision: auto`` chose the precision mode (no precision_mode given besides)."""
+    return options["precision"] == "auto" and options["precision_mode"] == PRECISION_AS_MODE["auto"]
 
 
 def cluster():
@@ -48,8 +53,9 @@ class AscendSession(RuntimeSession):
         self.npu, self.options = npu, options
         self.rank_size, self.rank_id, self.device_id = cluster()
         super().__init__(tf.distribute.get_strategy(), jit_compile=False, static_shapes=options["static_shapes"],
-                         description="ascend (device {}, rank {} of {}, precision_mode {}{})".format(
+                         description="ascend (device {}, rank {} of {}, precision_mode {}{}{})".format(
                              self.device_id, self.rank_id, self.rank_size, options["precision_mode"],
+                             " (precision auto: the port's mode on the NPU)" if _auto_chose(options) else "",
                              "" if options["static_shapes"] else ", dynamic shapes"))
 
     def _loss_scaled(self):

@@ -1,0 +1,77 @@
+"""``precision: auto``: the precision the hardware computes natively, chosen from the CPU's flags (faked here where
+the machine lacks them), the GPU's compute capability and what TensorFlow can convolve in; said in the run log."""
+import json
+
+import pytest
+
+from resizer_plugin.compat import convolves_in, keras
+from resizer_plugin.runtimes import local
+
+from .builders import small_recipe, write_recipe, zoo_run
+
+#: this machine's
+HAS_BF16 = bool(set(local.BF16_FLAGS) & local.cpu_flags())
+
+
+@pytest.mark.parametrize("device, flags, capability, convolves, policy, why", [
+    ("CPU", {"avx2", "fma"}, None, True, "float32", "the CPU has no native bfloat16 (AVX512_BF16 or AMX_BF16 not in"),
+    ("CPU", {"avx512f", "avx512_bf16"}, None, True, "mixed_bfloat16", "the CPU has AVX512_BF16"),
+    ("CPU", {"avx512_bf16", "amx_bf16"}, None, True, "mixed_bfloat16", "the CPU has AVX512_BF16 and AMX_BF16"),
+    ("CPU", {"avx512_bf16"}, None, False, "float32", "the CPU has AVX512_BF16, but this TensorFlow has no bfloat16 "
+                                                     "convolution"),  # TensorFlow 2.6's own CPU kernels
+    ("GPU", set(), (8, 0), True, "mixed_float16", "the GPU's compute capability is 8.0"),
+    ("GPU", set(), (7, 0), True, "mixed_float16", "the GPU's compute capability is 7.0"),
+    ("GPU", set(), (6, 1), True, "float32", "the GPU's compute capability is 6.1 (mixed_float16 pays from 7.0)"),
+    ("GPU", set(), None, True, "float32", "the GPU's compute capability is unknown"),
+])
+def test_auto_picks_what_the_hardware_computes_natively(device, flags, capability, convolves, policy, why):
+    chosen, reason = local.auto_policy(device, flags, capability, lambda dtype: convolves)
+    assert chosen == policy and reason.startswith(why), reason
+
+
+def test_the_cpu_flags_are_this_machines():
+    flags = local.cpu_flags()
+    assert "fpu" in flags or not flags  # every x86 CPU has an FPU; elsewhere /proc/cpuinfo may list none
+    assert all(flag == flag.lower() for flag in flags)
+
+
+def _auto_run(tmp_path):
+    recipe = small_recipe({"runtime.precision": "auto", "train.steps_per_epoch": 2})
+    out = tmp_path / "run"
+    try:
+        result = zoo_run(write_recipe(tmp_path, recipe), "--output-dir", out)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert result.exit_code == 0, result.output
+    return result, json.loads((out / "metrics.json").read_text())
+
+
+def test_without_native_bfloat16_auto_trains_in_float32_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(local, "cpu_flags", lambda: {"avx2", "fma"})  # an AVX2 CPU's
+    result, metrics = _auto_run(tmp_path)
+    said = "float32 (precision auto: the CPU has no native bfloat16"
+    assert said in result.output and said in metrics["runtime"]
+
+
+@pytest.mark.skipif(not convolves_in("bfloat16"), reason="this TensorFlow has no bfloat16 convolution (2.6)")
+def test_with_native_bfloat16_auto_trains_in_mixed_bfloat16_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(local, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})  # faked where the CPU lacks them
+    result, metrics = _auto_run(tmp_path)
+    assert "mixed_bfloat16 (precision auto: the CPU has AVX512_BF16)" in metrics["runtime"]
+    assert metrics["train_loss"] > 0
+
+
+@pytest.mark.slow
+def test_the_quickstart_keeps_its_accuracy_with_precision_auto(tmp_path):
+    """On this machine's real flags: mixed_bfloat16 where the CPU has native bfloat16 (the case to check), else
+    float32."""
+    out = tmp_path / "run"
+    try:
+        result = zoo_run("quickstart", "--set", "runtime.precision=auto", "--output-dir", out)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    expected = "mixed_bfloat16" if HAS_BF16 and convolves_in("bfloat16") else "float32"
+    assert "{} (precision auto:".format(expected) in metrics["runtime"]
+    assert metrics["best_val_accuracy"] >= 0.97, metrics  # chance 0.25; the float32 quickstart's bar
