@@ -8,6 +8,9 @@ HERE = Path(__file__).parent
 # LiteRT needs NumPy >= 1.23, which TensorFlow 2.6 (Python <= 3.9) refuses: there zoo export checks TFLite files
 # with tf.lite.Interpreter instead
 EXPORT = ["tf2onnx", "onnxruntime", "ai-edge-litert; python_version >= '3.10'"]
+#: every recipe bundled as package data, registered by its file name like a third-party package's recipes
+RECIPES = ["{} = resizer_plugin.recipes:{}".format(p.stem, p.name)
+           for p in sorted((HERE / "resizer_plugin" / "recipes").glob("*.yaml"))]
 VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "resizer_plugin" / "__init__.py").read_text()).group(1)
 
 setup(
@@ -17,6 +20,7 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["resizer_plugin", "resizer_plugin.*"]),
+    package_data={"resizer_plugin.recipes": ["*.yaml"]},
     # npu_device runs on Python 3.7-3.9: vermin checks the code for 3.7, CI's TensorFlow 2.6.5 stage tests it on 3.9
     python_requires=">=3.7",
     # No TensorFlow floor above 2.6: an Ascend machine's TensorFlow 2.6.5 must not be upgraded by this install.
@@ -75,6 +79,7 @@ setup(
             "cpu = resizer_plugin.runtimes.local:cpu",
             "gpu = resizer_plugin.runtimes.local:gpu",
         ],
+        "zoo.recipes": RECIPES,
         "pytest11": ["zoo_conformance = resizer_plugin.testing.pytest_plugin"],
     },
     classifiers=[

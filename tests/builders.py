@@ -10,7 +10,7 @@ from .cli_runner import CliRunner
 __all__ = ["RECIPES", "ROOT", "small_recipe", "write_recipe", "zoo", "zoo_run"]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-RECIPES = ROOT / "recipes"
+RECIPES = ROOT / "resizer_plugin" / "recipes"
 
 #: photo_crops at 48x48 through rescale and a learnable resizer to 24x24 into a two-block small CNN: trains in seconds
 _SMALL = {"name": "small", "seed": 1,

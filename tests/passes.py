@@ -45,13 +45,16 @@ KERAS_2 = Pass("keras2", ["tests/test_layers.py", "tests/test_conformance.py", "
 
 #: TensorFlow 2.6.5 with its own tf.keras 2.6 on Python 3.9, the stack of Huawei's npu_device: every test of the
 #: Keras 2 pass's files, slow ones included (the port's launch scripts end to end, zoo-run, eval, predict, export
-#: of all four formats), and the datasets, the recipe errors, the console, step checkpoints and schedules
+#: of all four formats), and the datasets, the recipe errors, the console, step checkpoints, schedules, recipes by
+#: name and precision: auto
 TF_2_6 = Pass("tf2.6", KERAS_2.tests + ["tests/test_data.py", "tests/test_cli_errors.py", "tests/test_console.py",
-                                        "tests/test_step_checkpoints.py", "tests/test_schedule.py"],
+                                        "tests/test_step_checkpoints.py", "tests/test_schedule.py",
+                                        "tests/test_recipes_by_name.py", "tests/test_precision_auto.py"],
               "", dict(_KERAS_2_SKIPS, **{
                   "keras.layers.RandomBrightness is newer than this Keras": 11,
                   "XLA is checked only where Model.compile offers it": 2,
-                  "no XLA in Model.compile or no bfloat16 CPU convolution here": 1}),
+                  "no XLA in Model.compile or no bfloat16 CPU convolution here": 1,
+                  "this TensorFlow has no bfloat16 convolution": 1}),
               _RESUMED, {})
 
 PASSES = {p.name: p for p in (KERAS_2, TF_2_6)}

@@ -10,14 +10,15 @@ import pytest
 from resizer_plugin.runtimes import local
 from resizer_plugin.zoo.config.recipe import load_recipe
 
-from .builders import ROOT, zoo_run
+from .builders import RECIPES as BUNDLED, ROOT, zoo_run
 from .npu_device_double import make_npu_device
 
-RECIPES = sorted(str(p) for p in (ROOT / "recipes").glob("*.yaml"))
+RECIPES = sorted(str(p) for p in BUNDLED.glob("*.yaml"))
 RUNTIMES = ["cpu", "gpu", "ascend", "auto"]
 REFERENCE = "densenet_cats_dogs.yaml"
 #: what a recipe's precision means on Ascend, written out (no precision: the port's allow_mix_precision)
-ASCEND_MODE = {"float32": "force_fp32", "mixed": "allow_mix_precision", None: "allow_mix_precision"}
+ASCEND_MODE = {"float32": "force_fp32", "mixed": "allow_mix_precision", "auto": "allow_mix_precision",
+               None: "allow_mix_precision"}
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_the_reference_recipes_run_the_ports_precision_on_ascend_and_float32_els
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_the_quickstart_trains_under_every_runtime(everywhere, tmp_path, runtime):
     out = tmp_path / "run"
-    result = zoo_run(*_small(str(ROOT / "recipes" / "quickstart.yaml"), "--device", runtime,
+    result = zoo_run(*_small("quickstart", "--device", runtime,
                                                  "--output-dir", str(out)))
     assert result.exit_code == 0, result.output + result.stderr
     run = out / ("0" if runtime in ("ascend", "auto") else "")
@@ -143,7 +144,7 @@ def test_train_full_1p_runs_the_reference_recipe_untouched(tmp_path, tfds_dir):
                                             ("train_performance_1p_dynamic_eval.sh", False)])
 def test_performance_scripts_run_one_epoch_with_static_or_dynamic_shapes(tmp_path, tfds_dir, script, static):
     result, run = _port_script(tmp_path, script, "--data_path={}".format(tfds_dir),
-                               "--recipe={}".format(ROOT / "recipes" / "mobilenetv2_cats_dogs.yaml"),
+                               "--recipe=mobilenetv2_cats_dogs",
                                "--batch_size=4", "--set", "train.validation_steps=1", "--set", "train.log_steps=2")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     metrics = json.loads((run / "metrics.json").read_text())

@@ -8,7 +8,7 @@ import yaml
 from resizer_plugin.compat import TF_VERSION
 from resizer_plugin.zoo.training.logs import NATIVE_NOISE
 
-from .builders import ROOT
+from .builders import RECIPES, ROOT
 
 
 #: lines TensorFlow 2.21 wrote on this project's machines (the remapper line during the resizer's first training step),
@@ -68,7 +68,7 @@ def test_a_training_run_shows_no_tensorflow_noise(tmp_path):
     of it reaches the console of zoo-run, its own lines do."""
     raw = subprocess.run([sys.executable, "-c", "import tensorflow as tf; tf.config.list_physical_devices()"],
                          capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-    recipe = yaml.safe_load(open(os.path.join(ROOT, "recipes", "quickstart.yaml")))
+    recipe = yaml.safe_load(open(os.path.join(RECIPES, "quickstart.yaml")))
     recipe["data"].update(train_examples=8, val_examples=4)
     recipe["train"].update(epochs=1, log_steps=1)
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(recipe))

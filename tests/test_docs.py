@@ -19,7 +19,7 @@ PAGES = dict(DOCS, **{"README.md": README})
 
 def test_opens_with_the_install_and_run_and_the_test_commands():
     first_block = re.search(r"```bash\n(.*?)```", README, re.S).group(1).splitlines()
-    assert first_block[0].startswith('pip install -e ".[examples]" && zoo-run recipes/quickstart.yaml')
+    assert first_block[0].startswith('pip install -e ".[examples]" && zoo-run quickstart')
     assert first_block[1].startswith('pip install -e ".[test]" && pytest')
     ci = (ROOT / ".ci" / "run").read_text()
     assert 'pip install --quiet -e ".[test]"' in ci and "\nlint-imports\n" in ci and "\npytest\n" in ci

@@ -11,7 +11,7 @@ from resizer_plugin.zoo.training.metrics import read_history
 from resizer_plugin.zoo.training.optimization import Warmup, learning_rate
 from resizer_plugin.zoo.config.schema import Optimizer, Schedule
 
-from .builders import ROOT, zoo
+from .builders import RECIPES, zoo
 
 
 
@@ -47,7 +47,7 @@ def test_step_and_exponential_decay_by_their_rate_per_decay_epochs():
 
 
 def _recipe(tmp_path, **schedule):
-    recipe = yaml.safe_load(open(os.path.join(ROOT, "recipes", "quickstart.yaml")))
+    recipe = yaml.safe_load(open(os.path.join(RECIPES, "quickstart.yaml")))
     recipe["data"].update(train_examples=8, val_examples=2, batch_size=8)  # 4 steps per epoch
     recipe["train"].update(epochs=3, log_steps=2)
     recipe["train"]["optimizer"]["schedule"] = schedule

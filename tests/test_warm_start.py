@@ -1,17 +1,15 @@
-"""The bundled warm start, end to end on offline data: pretrain a keras-hub backbone (recipes/warm_start_pretrain.yaml),
+"""The bundled warm start, end to end on offline data: pretrain a keras-hub backbone (warm_start_pretrain),
 export its weights (zoo export --format backbone), then fine-tune it behind augmentation stages and the learnable
-resizer with a frozen first epoch, a warmup-then-cosine schedule and checkpoints inside epochs (recipes/warm_start)."""
+resizer with a frozen first epoch, a warmup-then-cosine schedule and checkpoints inside epochs (warm_start); both
+recipes run by name, the second finding the first's weights file by its path relative to the working folder."""
 import json
-import os
 
 import numpy as np
 import pytest
 
 from resizer_plugin.zoo.training.metrics import read_history
 
-from .builders import RECIPES, zoo
-
-
+from .builders import zoo
 
 def _output(*args):
     result = zoo(*args)
@@ -34,17 +32,16 @@ def _backbone_weights(run_dir, checkpoint):
 
 
 @pytest.mark.slow
-def test_pretrain_export_the_backbone_then_fine_tune_with_everything(tmp_path):
-    pretrained = tmp_path / "pretrain"
-    _output("train", os.path.join(RECIPES, "warm_start_pretrain.yaml"), "--output-dir", pretrained)
-    _output("export", pretrained, "--format", "backbone")
-    weights = pretrained / "export" / "backbone.weights.h5"
+def test_pretrain_export_the_backbone_then_fine_tune_with_everything(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the commands the docs give, by name, in a folder of their own
+    pretrained = tmp_path / "runs" / "warm_start_pretrain"
+    _output("train", "warm_start_pretrain")
+    _output("export", "runs/warm_start_pretrain", "--format", "backbone")
     record = json.loads((pretrained / "export" / "export.json").read_text())["artifacts"][0]
     assert record["file"] == "backbone.weights.h5" and record["max_abs_difference"] <= 1e-4  # rebuilt from the file
 
-    tuned = tmp_path / "tuned"
-    output = _output("train", os.path.join(RECIPES, "warm_start.yaml"), "--output-dir", tuned,
-                  "--set", "model.backbone.weights={}".format(weights))
+    tuned = tmp_path / "runs" / "warm_start"
+    output = _output("train", "warm_start")
     assert "epochs from 1: backbone frozen" in output and "epochs from 2: backbone training" in output
     assert "epoch 2, step 4: saved" in output  # a checkpoint every 10 steps, inside epochs (16 steps each)
     metrics = json.loads((tuned / "metrics.json").read_text())

@@ -4,10 +4,9 @@
 # These wrappers take the same arguments, call zoo-run on a bundled recipe (the port's flags are zoo-run flags),
 # and print the same summary, read from the run's metrics.json. Arguments they do not know go to zoo-run as they
 # are (e.g. --set train.steps_per_epoch=10). Extra arguments of their own:
-#   --recipe=PATH       the recipe (default: recipes/densenet_cats_dogs.yaml)
+#   --recipe=RECIPE     the recipe, a name (zoo list shows them) or a file (default: densenet_cats_dogs)
 #   --output_dir=DIR    where the run goes (default: ./output); the run itself in DIR/$ASCEND_DEVICE_ID/
 
-recipes_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 Network="learnable_resizer_ID2518_for_TensorFlow2.X"
 RANK_SIZE=${RANK_SIZE:-1}
 ASCEND_DEVICE_ID=${ASCEND_DEVICE_ID:-0}
@@ -17,12 +16,12 @@ PYTHON=${PYTHON:-python3}
 usage() {
     echo "usage: bash $0 --data_path=DIR [--precision_mode=MODE] [--over_dump=True] [--data_dump_flag=True]"
     echo "       [--data_dump_step=STEPS] [--profiling=True] [--use_mixlist=True --mixlist_file=F]"
-    echo "       [--fusion_off_flag=True --fusion_off_file=F] [--auto_tune=True] [--recipe=PATH] [--output_dir=DIR]"
+    echo "       [--fusion_off_flag=True --fusion_off_file=F] [--auto_tune=True] [--recipe=RECIPE] [--output_dir=DIR]"
     echo "       [zoo-run arguments...]"
 }
 
 parse_port_arguments() {
-    recipe="$recipes_dir/densenet_cats_dogs.yaml"
+    recipe="densenet_cats_dogs"
     output_dir="$PWD/output"
     data_path=""
     precision_mode="allow_mix_precision"

@@ -5,7 +5,7 @@ import sys
 import click
 
 __all__ = ["ONEDNN_SINCE", "USAGE_ERROR", "configure_tensorflow", "data_problem", "describe_data", "fail",
-           "onednn_default", "open_run_or_fail", "tensorflow_version"]
+           "onednn_default", "open_run_or_fail", "recipe_file_or_fail", "tensorflow_version"]
 
 USAGE_ERROR = 2
 
@@ -71,6 +71,20 @@ def configure_tensorflow():
     onednn = onednn_default(tensorflow_version(), platform.machine())
     if onednn is not None:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", onednn)
+
+
+def recipe_file_or_fail(text):
+    """The recipe file ``text`` names (a path, or an installed recipe's name: config.catalog's rule), a note on
+    stderr when another recipe of that name loses; one line and exit 2 when it names none."""
+    from ..config.catalog import RecipeNotFound, find_recipe
+
+    try:
+        path, note = find_recipe(text)
+    except RecipeNotFound as error:
+        fail(str(error))
+    if note:
+        click.echo("[zoo] {}".format(note), err=True)
+    return path
 
 
 def open_run_or_fail(run_dir, checkpoint, data_dir=None):

@@ -4,7 +4,7 @@ import os
 
 import click
 
-from .common import fail
+from .common import fail, recipe_file_or_fail
 
 __all__ = ["compare_command"]
 
@@ -20,21 +20,21 @@ def _report(runs, output_dir, command):
 
 
 @click.command("compare")
-@click.argument("recipes", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("recipes", nargs=-1, required=True)
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="runs per recipe (seeds 1..N)")
 @click.option("--output-dir", default=os.path.join("runs", "compare"), show_default=True,
               help="DIR/<recipe name>/seed-<s>/ per run; report.md, report.json, report.png in DIR")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override every recipe's value")
 @click.option("--data-dir", help="sets data.data_dir of every recipe")
 def compare_command(recipes, seeds, output_dir, overrides, data_dir):
-    """Train every RECIPE once per seed (the first recipe is the baseline), each run as zoo-run would, then report
-    the final validation accuracy over seeds and each recipe's paired difference to the baseline with a 95%
-    interval. Run the same command again to resume an interrupted compare."""
+    """Train every RECIPE (a file, or an installed recipe's name) once per seed (the first recipe is the baseline),
+    each run as zoo-run would, then report the final validation accuracy over seeds and each recipe's paired
+    difference to the baseline with a 95% interval. Run the same command again to resume an interrupted compare."""
     from ..compare.runner import CompareError, RunFailed, command_line, plan_runs, run_all
     from ..config.recipe import RecipeError
 
     try:
-        runs = plan_runs(list(recipes), seeds, output_dir, overrides, data_dir)
+        runs = plan_runs([recipe_file_or_fail(r) for r in recipes], seeds, output_dir, overrides, data_dir)
         run_all(runs, overrides, data_dir, progress=lambda line: click.echo("[zoo] compare {}".format(line),
                                                                             err=True))
     except (RecipeError, CompareError) as error:

@@ -1,4 +1,5 @@
-"""The ``zoo`` group: ``train`` (the ``zoo-run`` command), ``list``, ``eval``, ``predict``, ``export``, ``compare``."""
+"""The ``zoo`` group: ``train`` (the ``zoo-run`` command), ``list``, ``eval``, ``predict``, ``export``, ``compare``,
+``recipe``."""
 import click
 
 from .compare import compare_command
@@ -6,6 +7,7 @@ from .evaluate import eval_command
 from .export import export_command
 from .list import list_command
 from .predict import predict_command
+from .recipe import recipe_group
 from .train import main
 
 __all__ = ["zoo"]
@@ -25,3 +27,4 @@ zoo.add_command(eval_command)
 zoo.add_command(predict_command)
 zoo.add_command(export_command)
 zoo.add_command(compare_command)
+zoo.add_command(recipe_group)

@@ -1,7 +1,8 @@
-"""``zoo list`` (and ``zoo-run --list``): the installed plugins of every group, their options, flags and origins."""
+"""``zoo list`` (and ``zoo-run --list``): the installed plugins of every group, their options, flags and origins,
+and the installed recipes."""
 import click
 
-__all__ = ["list_command", "list_plugins"]
+__all__ = ["list_command", "list_plugins", "list_recipes"]
 
 
 def _print_plugin(name, plugin, origin):
@@ -15,9 +16,24 @@ def _print_plugin(name, plugin, origin):
         click.echo("      {} -> {}: {}".format(flag.flag, flag.key or "(switch)", flag.help))
 
 
+def list_recipes():
+    """Print the installed recipes, their description and distribution; one that cannot be used as BROKEN with
+    why, and where several packages ship one name, which one is used."""
+    from ..config.catalog import GROUP, installed_recipes
+
+    click.echo("recipes ({}):".format(GROUP))
+    for name, shipped in installed_recipes().items():
+        for rank, recipe in enumerate(shipped):
+            origin = recipe.distribution + ("; not used: {}'s wins".format(shipped[0].distribution) if rank else "")
+            if recipe.problem:
+                click.echo("  {:<26} BROKEN: {} [{}]".format(name, recipe.problem, origin))
+            else:
+                click.echo("  {:<26} {}  [{}]".format(name, recipe.description, origin))
+
+
 def list_plugins():
-    """Print the installed stages, backbones, runtimes and datasets, their options and origins; a plugin that fails
-    to load is listed as BROKEN with its error."""
+    """Print the installed stages, backbones, runtimes and datasets, their options and origins (a plugin that fails
+    to load as BROKEN with its error), then the recipes."""
     from ..config.registry import REGISTRIES, PluginError
 
     for group, registry in REGISTRIES.items():
@@ -30,9 +46,10 @@ def list_plugins():
                 click.echo("  {:<20} BROKEN: {}".format(name, error))
                 continue
             _print_plugin(name, plugin, origin)
+    list_recipes()
 
 
 @click.command("list")
 def list_command():
-    """List the installed stages, backbones, runtimes and datasets, their options and origins."""
+    """List the installed stages, backbones, runtimes, datasets and recipes, their options and origins."""
     list_plugins()

@@ -7,7 +7,7 @@ import traceback
 
 import click
 
-from .common import describe_data, fail
+from .common import describe_data, fail, recipe_file_or_fail
 from .list import list_plugins
 
 __all__ = ["main", "recipe_overrides", "runtime_flags"]
@@ -116,7 +116,7 @@ def _load(recipe_file, overrides, data_dir):
     from ..config.recipe import RecipeError, load_recipe
 
     try:
-        return load_recipe(recipe_file, overrides, data_dir=data_dir)
+        return load_recipe(recipe_file_or_fail(recipe_file), overrides, data_dir=data_dir)
     except RecipeError as error:
         fail(str(error))
 
@@ -164,7 +164,7 @@ def _report_crash(error, run_log, out):
 
 
 @click.command("zoo-run", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("recipe", required=False, type=click.Path(dir_okay=False))
+@click.argument("recipe", required=False)
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="override a recipe value (YAML-typed), e.g. --set train.epochs=1; repeatable")
 @click.option("--data-dir", help="sets data.data_dir (where the dataset lies)")
@@ -174,7 +174,8 @@ def _report_crash(error, run_log, out):
 @click.option("--dry-run", is_flag=True, help="validate, build the model, print the plan and parameter count")
 @click.option("--list", "show_plugins", is_flag=True, help="list stages, backbones, runtimes, datasets and origins")
 def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, show_plugins, **flag_values):
-    """Train the model a RECIPE (YAML) describes.
+    """Train the model a RECIPE describes: a YAML file, or the name of an installed recipe (zoo list shows them;
+    a file at that path wins).
 
     Runtimes may add launch flags (a port's flags, accepted as they are; see the runtime's docs); they set the
     matching recipe keys, and a flag that belongs to one runtime only selects it.
@@ -186,7 +187,7 @@ def main(recipe, overrides, data_dir, output_dir, device, resume, dry_run, show_
         list_plugins()
         return
     if not recipe:
-        fail("give a RECIPE file (or --list); see zoo-run --help")
+        fail("give a RECIPE, a file or an installed recipe's name (or --list); see zoo-run --help")
     parsed = _load(recipe, recipe_overrides(overrides, output_dir, device, flag_values), data_dir)
     if dry_run:
         _dry_run(parsed)

@@ -12,13 +12,14 @@ if sys.version_info >= (3, 10):
 else:  # the selectable entry_points() API needs the backport before 3.10
     from importlib_metadata import entry_points as _entry_points
 
-from ..contract import BackboneFamily, DatasetSource, Runtime, Stage
+from ..contract import BackboneFamily, DatasetSource, Runtime, Stage, did_you_mean
 
 __all__ = ["GROUPS", "REGISTRIES", "Registry", "PluginError", "UnknownPluginError", "PluginLoadError",
            "DuplicatePluginError", "stages", "backbones", "runtimes", "datasets"]
 
 #: group name -> what one entry names, as the CLI and errors say it
-GROUPS = {"zoo.stages": "stage", "zoo.backbones": "backbone", "zoo.runtimes": "runtime", "zoo.datasets": "dataset"}
+GROUPS = {"zoo.stages": "stage", "zoo.backbones": "backbone", "zoo.runtimes": "runtime", "zoo.datasets": "dataset",
+          "zoo.recipes": "recipe"}
 
 
 class PluginError(LookupError):
@@ -78,8 +79,8 @@ class Registry:
         entries = self.entries()
         if name not in entries:
             known = ", ".join(entries) or "(none installed)"
-            raise UnknownPluginError("unknown {} {!r} (entry-point group {!r}); installed: {}".format(
-                self.kind, name, self.group, known))
+            raise UnknownPluginError("unknown {} {!r}{}; installed in entry-point group {!r}: {}".format(
+                self.kind, name, did_you_mean(name, entries), self.group, known))
         registrations = entries[name]
         if len(registrations) > 1:
             raise DuplicatePluginError("{} {!r} is registered by more than one distribution: {}; uninstall one".format(
