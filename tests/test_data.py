@@ -145,3 +145,44 @@ def test_split_syntax_accepts(split_text):
 def test_split_syntax_refuses(split_text, error):
     with pytest.raises(error):
         split()(split_text)
+
+
+def _source_options(name, tfds_dir, pet_images):
+    """Options of every registered source on local data: the fixtures, or small offline sets."""
+    return {"tfds": {"data_dir": tfds_dir}, "image_folder": {"data_dir": pet_images},
+            "photo_crops": {"train_examples": 5, "val_examples": 3},
+            "photo_quality": {"crop_size": 64, "train_crops": 5, "val_crops": 2}}[name]
+
+
+def _count(source, options, split_text):
+    return sum(1 for _ in source.load(options, split_text, None))
+
+
+#: (split, its size from the whole ``train`` split's n) the same for every source; TFDS rounds percents to the
+#: closest example (30% of 19 is 6, not the floor's 5)
+SPLIT_CASES = [("train", lambda n: n), ("train[:25%]", lambda n: int(round(n * 0.25))),
+               ("train[:30%]", lambda n: int(round(n * 0.3))), ("train[-3:]", lambda n: 3),
+               ("train[:2]+train[-2:]", lambda n: 4), ("train[50%:]+train[:1]", lambda n: n - int(round(n * 0.5)) + 1)]
+
+
+@pytest.mark.parametrize("name", sorted(registry.datasets.names()))
+def test_every_source_honours_slices_and_joins_and_refuses_an_empty_split(name, tfds_dir, pet_images):
+    source = registry.datasets.load(name)
+    options = source.validate(_source_options(name, tfds_dir, pet_images))
+    whole = _count(source, options, "train")
+    assert whole >= 8, (name, whole)
+    for split_text, size in SPLIT_CASES:
+        assert _count(source, options, split_text) == size(whole), (name, split_text)
+    for empty in ("train[5:5]", "train[:0]"):
+        with pytest.raises(DataError, match="selects no examples|corresponds to no data"):
+            _count(source, options, empty)
+    with pytest.raises(SplitError):
+        _count(source, options, "no_such_split")
+
+
+def test_percent_slices_round_to_the_closest_example():
+    from resizer_plugin.zoo.contract import slice_split
+
+    assert [len(indices) for _, indices in slice_split("train[:30%]", {"train": 19})] == [6]  # 5.7
+    assert [len(indices) for _, indices in slice_split("train[:25%]", {"train": 19})] == [5]  # 4.75
+    assert [len(i) for _, i in slice_split("train[:40%]+val", {"train": 48, "val": 7})] == [19, 7]

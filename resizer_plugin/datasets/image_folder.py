@@ -7,7 +7,7 @@ import numpy as np
 
 from ..images import image_problem
 from ..zoo.contract import (NOTHING_SKIPPED, DataError, DatasetInfo, DatasetSource, Option, SkippedInputs, integer,
-                            path, slice_split, split_options)
+                            path, split_options, take_split)
 
 __all__ = ["image_folder"]
 
@@ -70,11 +70,7 @@ def _load(options, split, seed):
 
     scan = _scan(options["data_dir"])
     order = np.random.RandomState(options["split_seed"]).permutation(len(scan.paths))
-    (_, indices), = slice_split(split, {"train": len(order)})
-    chosen = order[indices]
-    if not len(chosen):
-        raise DataError("split {!r} of image folder {} is empty ({} images)".format(
-            split, options["data_dir"], len(order)), key="train_split")
+    chosen = take_split(split, {"train": len(order)}, lambda name: order)
     paths = tf.constant([scan.paths[i] for i in chosen])
     labels = tf.constant([scan.labels[i] for i in chosen], dtype=tf.int64)
     dataset = tf.data.Dataset.from_tensor_slices((paths, labels))

@@ -3,7 +3,7 @@ photo a random square crop comes from)."""
 import numpy as np
 
 from ..photos import FREE_PHOTOS, load_photo
-from ..zoo.contract import DatasetInfo, DatasetSource, Option, integer, slice_split, split_options
+from ..zoo.contract import DatasetInfo, DatasetSource, Option, integer, split_options, take_split
 
 __all__ = ["photo_crops"]
 
@@ -32,15 +32,20 @@ def _describe(options):
     return DatasetInfo(list(options["photos"]), "scikit-image sample photos")
 
 
+def _pairs(options, name):
+    """The split's (crop, label) pairs, classes interleaved, so that even an unshuffled pass mixes them."""
+    count = options["{}_examples".format(name)]
+    rng = np.random.RandomState(options["crop_seed"] + (0 if name == "train" else 1))
+    per_class = [_crops(load_photo(photo_name), count, rng) for photo_name in options["photos"]]
+    return [(crops[i], label) for i in range(count) for label, crops in enumerate(per_class)]
+
+
 def _load(options, split, seed):
     import tensorflow as tf
 
-    (name, _), = slice_split(split, {"train": 1, "val": 1})
-    count = options["train_examples"] if name == "train" else options["val_examples"]
-    rng = np.random.RandomState(options["crop_seed"] + (0 if name == "train" else 1))
-    per_class = [_crops(load_photo(photo_name), count, rng) for photo_name in options["photos"]]
-    # classes interleaved, so that even an unshuffled pass mixes them
-    pairs = [(crops[i], label) for i in range(count) for label, crops in enumerate(per_class)]
+    classes = len(options["photos"])
+    sizes = {name: options["{}_examples".format(name)] * classes for name in ("train", "val")}
+    pairs = take_split(split, sizes, lambda name: _pairs(options, name))
     dataset = tf.data.Dataset.from_generator(
         lambda: iter(pairs), output_signature=(tf.TensorSpec((None, None, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
     return dataset.apply(tf.data.experimental.assert_cardinality(len(pairs)))

@@ -8,7 +8,7 @@ validation crops come from photos training never sees.
 import numpy as np
 
 from ..photos import FREE_PHOTOS, load_photo
-from ..zoo.contract import (DataError, DatasetInfo, DatasetSource, Option, integer, number, slice_split,
+from ..zoo.contract import (DataError, DatasetInfo, DatasetSource, Option, integer, number, take_split,
                             split_options)
 
 __all__ = ["DEGRADATIONS", "degrade", "photo_quality"]
@@ -98,8 +98,9 @@ def _describe(options):
 def _load(options, split, seed):
     import tensorflow as tf
 
-    (name, _), = slice_split(split, {"train": 1, "val": 1})
-    pairs = _examples(options, name)
+    classes = len(options["degradations"])
+    sizes = {name: options["{}_crops".format(name)] * classes for name in ("train", "val")}
+    pairs = take_split(split, sizes, lambda name: _examples(options, name))
     dataset = tf.data.Dataset.from_generator(
         lambda: iter(pairs), output_signature=(tf.TensorSpec((None, None, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
     return dataset.apply(tf.data.experimental.assert_cardinality(len(pairs)))

@@ -1,7 +1,7 @@
 """The ``tfds`` source: a prepared TensorFlow Datasets directory, read offline (nothing is downloaded)."""
 import os
 
-from ..zoo.contract import DataError, DatasetInfo, DatasetSource, Option, path, split_options, text
+from ..zoo.contract import DataError, DatasetInfo, DatasetSource, Option, SplitError, path, split_options, text
 
 __all__ = ["tfds"]
 
@@ -52,8 +52,11 @@ def _load(options, split, seed):
 
     builder = _builder(options)
     read_config = tensorflow_datasets.ReadConfig(shuffle_seed=seed)
-    dataset = builder.as_dataset(split=split, shuffle_files=seed is not None, read_config=read_config,
-                                 decoders={options["image_key"]: tensorflow_datasets.decode.SkipDecoding()})
+    try:
+        dataset = builder.as_dataset(split=split, shuffle_files=seed is not None, read_config=read_config,
+                                     decoders={options["image_key"]: tensorflow_datasets.decode.SkipDecoding()})
+    except ValueError as error:  # TFDS's word for a split it has not, or a slice that selects nothing
+        raise SplitError("split {!r}: {}".format(split, error)) from None
     image_key, label_key = options["image_key"], options["label_key"]
     return dataset.map(lambda example: (example[image_key], example[label_key]),
                        num_parallel_calls=tf.data.AUTOTUNE)

@@ -12,14 +12,14 @@ A third-party stage is a :class:`Stage` object exposed through an entry point::
 """
 from .backbone import BackboneFamily, load_weights_file
 from .dataset import (NOTHING_SKIPPED, DataError, DatasetInfo, DatasetSource, SkippedInputs, SplitError, slice_split,
-                      split, split_options)
+                      split, split_options, take_split)
 from .options import (Configurable, Option, OptionError, boolean, choice, did_you_mean, integer, mapping, number,
-                      optional, path, size2d, text)
+                      optional, path, shown, size2d, text)
 from .runtime import LaunchFlag, Runtime, RuntimeSession
 from .stage import ImageSpec, Stage, StageConfigError
 
 __all__ = ["NOTHING_SKIPPED", "BackboneFamily", "Configurable", "DataError", "DatasetInfo", "DatasetSource",
            "ImageSpec", "LaunchFlag", "Option", "OptionError", "Runtime", "RuntimeSession", "SkippedInputs",
            "SplitError", "Stage", "StageConfigError", "boolean", "choice", "did_you_mean", "integer",
-           "load_weights_file", "mapping", "number", "optional", "path", "size2d", "slice_split", "split",
-           "split_options", "text"]
+           "load_weights_file", "mapping", "number", "optional", "path", "shown", "size2d", "slice_split", "split",
+           "split_options", "take_split", "text"]

@@ -1,11 +1,11 @@
 """The ``zoo.datasets`` contract: a source of ``(image, label)`` pairs, its split options and skip report."""
 import re
-from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from .options import Configurable, Option, text
 
 __all__ = ["DataError", "DatasetInfo", "DatasetSource", "NOTHING_SKIPPED", "SkippedInputs", "SplitError", "slice_split",
-           "split", "split_options"]
+           "split", "split_options", "take_split"]
 
 
 class DataError(RuntimeError):
@@ -83,8 +83,9 @@ _BOUND = r"-?\d+%?"
 _SPLIT = re.compile(r"^(?P<name>[A-Za-z_][\w-]*)(\[(?P<start>{0})?:(?P<stop>{0})?\])?$".format(_BOUND))
 
 
-class SplitError(ValueError):
-    """A split string is malformed or names a split the dataset does not have."""
+class SplitError(DataError, ValueError):
+    """A split string is malformed or names a split the dataset does not have: a bad option value (ValueError)
+    and data the recipe names that is not there (DataError)."""
 
 
 def _check_split(value):
@@ -116,6 +117,21 @@ def _bound_index(bound, size, default):
     if bound.endswith("%"):
         return int(round(size * int(bound[:-1]) / 100.0))
     return int(bound)
+
+
+def take_split(split_text: str, sizes: Mapping[str, int], examples: Callable[[str], Sequence]) -> list:
+    """The examples ``split_text`` selects, its '+' parts in order: ``examples(name)`` gives the ``sizes[name]``
+    examples of split ``name`` (asked once per split the text names). DataError when it selects none."""
+    made: Dict[str, Sequence] = {}
+    chosen = []
+    for name, indices in slice_split(split_text, sizes):
+        if name not in made:
+            made[name] = examples(name)
+        chosen += [made[name][i] for i in indices]
+    if not chosen:
+        raise DataError("split {!r} selects no examples (of {})".format(
+            split_text, ", ".join("{} {}".format(size, name) for name, size in sizes.items())))
+    return chosen
 
 
 def slice_split(split_text: str, sizes: Mapping[str, int]) -> List[Tuple[str, List[int]]]:
