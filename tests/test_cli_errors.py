@@ -35,7 +35,8 @@ CASES = [
     ("unknown nested key", _with(lambda r: r["train"].update(optimizer={"lr": 0.1})), "train.optimizer.lr",
      "unknown key"),
     ("wrong type", _with(lambda r: r["data"].update(batch_size="64")), "data.batch_size", "must be an integer"),
-    ("negative batch size", _with(lambda r: r["data"].update(batch_size=-4)), "data.batch_size", ">= 1 (got -4)"),
+    ("negative batch size", _with(lambda r: r["data"].update(batch_size=-4)), "data.batch_size",
+     "between 1 and 65536 (got -4)"),
     ("missing required key", _with(lambda r: r.pop("name")), "name", "is required"),
     ("unknown stage", _with(lambda r: r["model"]["stages"].append({"type": "learnable_resizr"})),
      "model.stages[2].type", "unknown stage 'learnable_resizr'"),
@@ -88,10 +89,59 @@ def test_missing_recipe_file(tmp_path):
     ("data.batch_size", "must be KEY.PATH=VALUE"),
     ("train.optimiser.type=adam", "train.optimiser: unknown key"),
     ("model.stages.5.filters=8", "no list item 5"),
+    ("model.stages.2.filters=8", "--set model.stages.2: no list item 2 here"),  # one past the last of two
+    ("train.epochs=[1", "--set train.epochs: value '[1' is not YAML: expected ',' or ']', but got '<stream end>'"),
+    ("seed=99999999999999999999999", "seed: must be between 0 and 4294967295"),
+    ("seed=-1", "seed: must be between 0 and 4294967295"),
+    ("train.optimizer.learning_rate=.nan", "train.optimizer.learning_rate: must be a finite number"),
+    ("train.optimizer.learning_rate=.inf", "train.optimizer.learning_rate: must be a finite number"),
+    ("data.batch_size=1e20", "data.batch_size: must be an integer"),
+    ("data.batch_size=100000", "data.batch_size: must be between 1 and 65536"),
+    ("data.image_size=[100000, 100000]", "data.image_size: must be two integers [height, width] between 1 and 16384"),
+    ("name=../../tmp/escape", "name: a run name is one folder name of letters, digits"),
+    ("name=/tmp/escape", "e.g. 'tmp_escape'"),
+    ("name=ünï_名前", "e.g. 'uni' (got 'ünï_名前')"),
+    ("name=.", "name: a run name is one folder name"),
+    ("name=..", "name: a run name is one folder name"),
+    ("name=" + "x" * 300, "at most 100 characters"),
 ])
-def test_bad_overrides(tmp_path, override, phrase):
+def test_bad_overrides(tmp_path, override, phrase, monkeypatch):
+    here = tmp_path / "a" / "b"
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)  # where ../../tmp/escape would land: tmp_path/tmp/escape
     result, _ = _run(tmp_path, GOOD, "--set", override)
     assert result.exit_code == 2 and phrase in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (here / "runs").exists() and not (tmp_path / "tmp").exists()
+
+
+def _alias_bomb(levels, key):
+    """A recipe whose ``key`` expands, through YAML aliases, to 9 ** levels strings, in about 500 bytes."""
+    anchors = ["  - &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    anchors += ["  - &l{} [{}]".format(i, ", ".join(["*l{}".format(i - 1)] * 9)) for i in range(1, levels + 1)]
+    return "anchors:\n{}\n{}: *l{}\n".format("\n".join(anchors), key, levels)
+
+
+@pytest.mark.parametrize("text, phrase", [
+    (_alias_bomb(8, "seed"), "more than 100,000 values once YAML's aliases are expanded"),
+    (_alias_bomb(5, "seed"), "more than 100,000 values once YAML's aliases are expanded"),  # 531,441: still
+    ("name: {}\n".format("x" * 5000), "name: a string of 5,000 characters, more than 4,096"),
+    ("train:\n  metrics: [{}]\n".format(", ".join(["accuracy"] * 2000)), "train.metrics: a list of 2,000 items"),
+    ("seed: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+])
+def test_hostile_recipes_are_refused_in_one_short_line(tmp_path, text, phrase):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text)
+    result = zoo_run(str(path), "--dry-run")
+    assert result.exit_code == 2 and phrase in result.stderr, result.stderr[:500]
+    assert len(result.stderr) < 400 and "Traceback" not in result.stderr
+
+
+def test_a_recipe_file_over_a_mebibyte_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("# " + "x" * (1 << 20) + "\nname: huge\n")
+    result = zoo_run(str(path), "--dry-run")
+    assert result.exit_code == 2 and "bytes, more than a recipe may be (1,048,576)" in result.stderr
 
 
 def test_overrides_are_typed_and_reach_the_plan(tmp_path):

@@ -11,7 +11,8 @@ import yaml
 
 from . import registry
 from ..contract import (BackboneFamily, Configurable, DatasetSource, ImageSpec, OptionError, Runtime, Stage,
-                        did_you_mean)
+                        did_you_mean, shown)
+from .bounds import excess, file_excess
 from .registry import PluginError
 from .schema import OPEN_SECTIONS, SCHEMA, Data, Head, Output, Train, host_keys, section
 
@@ -80,7 +81,7 @@ def _validate_section(source, raw, schema, where, extras):
     errors, except in the open sections, where they are collected in ``extras[section]`` for the plugin."""
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
-        raise RecipeError(source, where or "(top level)", "must be a mapping, got {!r}".format(raw))
+        raise RecipeError(source, where or "(top level)", "must be a mapping, got {}".format(shown(raw)))
     unknown = [k for k in raw if k not in schema]
     if where in OPEN_SECTIONS:
         extras[where] = {k: raw[k] for k in unknown}
@@ -100,7 +101,7 @@ def _validate_section(source, raw, schema, where, extras):
             try:
                 resolved[key] = spec.validate(raw[key])
             except (TypeError, ValueError) as error:
-                raise RecipeError(source, key_path, "{} (got {!r})".format(error, raw[key])) from None
+                raise RecipeError(source, key_path, "{} (got {})".format(error, shown(raw[key]))) from None
     return resolved
 
 
@@ -135,7 +136,7 @@ def _stages(source, raw_stages):
     for index, raw in enumerate(raw_stages):
         where = _join("model.stages", index)
         if not isinstance(raw, dict) or "type" not in raw:
-            raise RecipeError(source, where, "each stage is a mapping with a 'type', got {!r}".format(raw))
+            raise RecipeError(source, where, "each stage is a mapping with a 'type', got {}".format(shown(raw)))
         options = {k: v for k, v in raw.items() if k != "type"}
         stage = _load_plugin(source, registry.stages, raw["type"], _join(where, "type"))
         stages.append((stage, _plugin_options(source, stage, options, where)))
@@ -231,7 +232,10 @@ def _parse_override(source, item):
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError as error:
-        raise RecipeError(source, "--set {}".format(key), "value {!r} is not YAML: {}".format(value, error))
+        mark = getattr(error, "problem_mark", None)
+        raise RecipeError(source, "--set {}".format(key), "value {} is not YAML: {}{}".format(
+            shown(value), getattr(error, "problem", None) or "cannot be parsed",
+            " (column {})".format(mark.column + 1) if mark else "")) from None
     return [int(p) if p.isdigit() else p for p in key.strip().split(".")], parsed
 
 
@@ -264,12 +268,18 @@ def apply_overrides(source, raw, overrides):
 
 
 def read_yaml(source):
-    """The recipe file as a mapping; RecipeError for a missing file or bad YAML (with line and column)."""
+    """The recipe file as a mapping; RecipeError for a missing or too large file, or bad YAML (with line and
+    column)."""
     if not os.path.isfile(source):
         raise RecipeError(source, None, "no such recipe file")
+    too_large = file_excess(source)
+    if too_large:
+        raise RecipeError(source, None, too_large)
     try:
         with open(source, encoding="utf-8") as handle:
             raw = yaml.safe_load(handle)
+    except RecursionError:
+        raise RecipeError(source, None, "not a recipe: its YAML is nested too deeply") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = "line {}, column {}".format(mark.line + 1, mark.column + 1) if mark else "?"
@@ -286,4 +296,7 @@ def load_recipe(source, overrides=(), data_dir: Optional[str] = None):
     raw = apply_overrides(source, read_yaml(source), overrides)
     if data_dir is not None and isinstance(raw.get("data"), dict):
         raw["data"]["data_dir"] = data_dir
+    over = excess(raw)
+    if over:
+        raise RecipeError(source, *over)
     return validate(source, raw)

@@ -1,11 +1,13 @@
 """The recipe's fixed schema (the host's keys, their validators, defaults and help) and typed views of its
 sections, so the run reads ``recipe.train.loss.type`` rather than nested dictionary lookups."""
+import re
+import unicodedata
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from ..contract import Option, boolean, choice, integer, mapping, number, optional, path, size2d, text
 
 __all__ = ["SCHEMA", "OPEN_SECTIONS", "Data", "Head", "Loss", "Optimizer", "Output", "Schedule", "Train", "host_keys",
-           "schema_reference", "section"]
+           "run_name", "schema_reference", "section"]
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
@@ -25,13 +27,31 @@ def _metrics(value):
     return [choice(METRICS)(v) for v in value]
 
 
+#: what a run's name may hold: it names a folder (runs/<name>) and the Keras model, so one safe path component
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def run_name(value):
+    """A run name: letters, digits, '.', '_' and '-' (not first), at most 100; ValueError suggesting a slug."""
+    value = text()(value)
+    if not RUN_NAME.match(value):
+        ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_text).strip("._-")[:100] or "run"
+        raise ValueError("a run name is one folder name of letters, digits, '.', '_' and '-' (not first), at most "
+                         "100 characters; e.g. {!r}".format(slug))
+    return value
+
+
+#: the largest global batch (and the seed's range, NumPy's and TensorFlow's)
+MAX_BATCH, MAX_SEED = 1 << 16, 2 ** 32 - 1
+
 SCHEMA = {
-    "name": Option(text(), help="run name; the default output folder is runs/<name>"),
-    "seed": Option(integer(), 42, "seed of weights, shuffling and dropout"),
+    "name": Option(run_name, help="run name; the default output folder is runs/<name>"),
+    "seed": Option(integer(min=0, max=MAX_SEED), 42, "seed of weights, shuffling and dropout"),
     "data": {
         "source": Option(text(), help="dataset source, from the zoo.datasets group"),
         "image_size": Option(size2d(), help="[height, width] every image is resized to in the input pipeline"),
-        "batch_size": Option(integer(min=1), 32, "global batch size"),
+        "batch_size": Option(integer(min=1, max=MAX_BATCH), 32, "global batch size"),
         "shuffle_buffer": Option(integer(min=1), 1024, "examples in the shuffle buffer"),
         "drop_remainder": Option(boolean(), False, "drop the last partial batch (static shapes)"),
         "antialias": Option(boolean(), False, "anti-alias the pipeline's bilinear resize to image_size"),

@@ -2,12 +2,23 @@
 :class:`Configurable`, the base of every plugin kind, which validates a plugin's options with errors that name the
 plugin and the key."""
 import difflib
+import math
 import numbers
 import os
+import reprlib
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 __all__ = ["Configurable", "Option", "OptionError", "boolean", "choice", "did_you_mean", "integer", "mapping", "number",
-           "optional", "path", "size2d", "text"]
+           "optional", "path", "shown", "size2d", "text"]
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxlevel = 60, 60, 6, 6, 3
+
+
+def shown(value):
+    """``repr(value)`` shortened to a few dozen characters: error messages show what was given, never megabytes."""
+    return _SHORT.repr(value)
 
 
 def did_you_mean(word, known):
@@ -55,7 +66,7 @@ class Configurable:
         """Return the options with defaults filled in; raise OptionError naming the plugin and the key."""
         config = {} if config is None else config
         if not isinstance(config, Mapping):
-            raise self._error(None, "options must be a mapping, got {!r}".format(config))
+            raise self._error(None, "options must be a mapping, got {}".format(shown(config)))
         unknown = sorted(set(config) - set(self.options))
         if unknown:
             raise self._error(unknown[0], "unknown option{}; known options: {}".format(
@@ -70,7 +81,7 @@ class Configurable:
             try:
                 resolved[key] = option.validate(config[key])
             except (TypeError, ValueError) as error:
-                raise self._error(key, "{} (got {!r})".format(error, config[key])) from None
+                raise self._error(key, "{} (got {})".format(error, shown(config[key]))) from None
         return resolved
 
     def __repr__(self):
@@ -99,6 +110,8 @@ def number(min: Optional[float] = None, max: Optional[float] = None, min_exclusi
     def validate(value):
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise TypeError("must be a number")
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
         too_low = min is not None and (value <= min if min_exclusive else value < min)
         if too_low or (max is not None and value > max):
             raise ValueError("must be {}".format(_range_text(min, max, min_exclusive)))
@@ -126,13 +139,17 @@ def choice(values: Sequence[str]):
     return validate
 
 
-def size2d():
-    """[height, width], two positive integers."""
+#: the largest image side any size option takes (a 16384 x 16384 uint8 image is 768 MiB)
+MAX_SIDE = 16384
+
+
+def size2d(max_side: int = MAX_SIDE):
+    """[height, width], two positive integers up to ``max_side``."""
     def validate(value):
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
             raise TypeError("must be [height, width]")
-        if not all(_is_int(v) and v > 0 for v in value):
-            raise ValueError("must be two positive integers [height, width]")
+        if not all(_is_int(v) and 0 < v <= max_side for v in value):
+            raise ValueError("must be two integers [height, width] between 1 and {}".format(max_side))
         return (int(value[0]), int(value[1]))
     return validate
 
