@@ -1,5 +1,8 @@
 """Image files as the dataset sources and the zoo verbs read them: JPEG, PNG, GIF, BMP and WebP, checked by their
 first bytes and decoded by TensorFlow; a file that cannot be used gets a reason, never a traceback."""
+import os
+import stat
+
 __all__ = ["image_problem"]
 
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
@@ -14,12 +17,15 @@ def _looks_like_an_image(head):
 
 
 def image_problem(path):
-    """Why the file at ``path`` cannot be used as an image ("unreadable (...)", "empty", "not an image",
+    """Why the file at ``path`` cannot be used as an image ("not a regular file", "unreadable (...)", "empty",
+    "not an image",
     "corrupt or truncated", or WebP on a TensorFlow that predates ``tf.io.decode_webp``), or None when TensorFlow
     decodes it."""
     import tensorflow as tf
 
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block the read below
+            return "not a regular file"
         with open(path, "rb") as handle:
             head = handle.read(16)
     except OSError as error:

@@ -171,3 +171,29 @@ def test_predict_with_nothing_to_classify_is_status_2(run_dir, tmp_path):
     assert zoo("predict", run_dir, tmp_path / "notes.jpg").exit_code == 2
     result = zoo("predict", run_dir, tmp_path / "no_such.jpg")
     assert result.exit_code == 2 and "no such file or folder: " in result.output
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "x.jpg").mkdir()  # a folder named like a photo
+    (tmp_path / "loop").mkdir()
+    os.symlink("..", str(tmp_path / "loop" / "up"))  # a folder holding only a link to its parent
+    for folder in ("empty", "x.jpg", "loop"):
+        result = zoo("predict", run_dir, tmp_path / folder)
+        assert result.exit_code == 2 and "nothing to classify: no file in" in result.output, (folder, result.output)
+
+
+@pytest.mark.slow
+def test_predict_never_blocks_on_a_fifo(run_dir, tmp_path):
+    """A FIFO in a folder, or named directly, is skipped as no regular file: reading it would wait forever."""
+    import subprocess
+    import sys
+
+    from resizer_plugin.photos import sample_photos
+    from PIL import Image
+
+    Image.fromarray(sample_photos((48, 48), 1, dtype="uint8")[0]).save(str(tmp_path / "photo.png"))
+    os.mkfifo(str(tmp_path / "f.png"))
+    for paths, status in (([tmp_path], 1), ([tmp_path / "f.png"], 2)):
+        result = subprocess.run([sys.executable, "-c", "from resizer_plugin.zoo.cli import run_zoo; run_zoo()",
+                                 "predict", str(run_dir)] + [str(p) for p in paths],
+                                capture_output=True, text=True, timeout=240)
+        assert result.returncode == status, result.stderr[-2000:]
+        assert "skipped {}: not a regular file".format(tmp_path / "f.png") in result.stderr

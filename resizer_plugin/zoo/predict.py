@@ -20,14 +20,15 @@ class Predictions(NamedTuple):
 
 
 def collect_files(paths):
-    """The files named, and every file under the folders named (sorted, hidden ones left out); ``(files,
-    missing)`` where ``missing`` are the paths that do not exist."""
+    """The files named, and every file under the folders named (sorted, hidden ones left out; linked folders not
+    followed); ``(files, missing)`` where ``missing`` are the paths that do not exist. A file may be no regular
+    file (a FIFO, say): ``image_problem`` says so without reading it."""
     files, missing = [], []
     for path in paths:
         if os.path.isdir(path):
             for directory, _, names in sorted(os.walk(path)):
                 files += [os.path.join(directory, n) for n in sorted(names) if not n.startswith(".")]
-        elif os.path.isfile(path):
+        elif os.path.lexists(path):
             files.append(path)
         else:
             missing.append(path)

@@ -49,6 +49,8 @@ def predict_command(run_dir, paths, top_k, checkpoint, json_file, picture):
     files, missing = collect_files(paths)
     if missing:
         fail("no such file or folder: {}".format(", ".join(missing)))
+    if not files:
+        fail("nothing to classify: no file in {}".format(", ".join(paths)))
     run = open_run_or_fail(run_dir, checkpoint, None)
     predictions = predict(run, files, min(top_k, len(run.class_names)))
     _print_predictions(predictions)
