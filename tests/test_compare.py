@@ -72,6 +72,35 @@ def _backbone_and_head(built):
     return [w.numpy() for w in backbone[0].weights + built.model.get_layer("head_dense").weights]
 
 
+def _finished(folder, val_accuracy):
+    """A finished run's folder as the report reads it: metrics.json and history.csv."""
+    os.makedirs(str(folder))
+    figures = {"val_accuracy": val_accuracy, "best_val_accuracy": val_accuracy, "val_loss": 1.0 - val_accuracy,
+               "examples_per_second": 100.0, "parameters": 1000}
+    (folder / "metrics.json").write_text(json.dumps(figures))
+    (folder / "history.csv").write_text("epoch,val_accuracy\n0,{}\n".format(val_accuracy))
+
+
+def test_the_report_pairs_the_runs_by_seed_not_by_their_order(tmp_path):
+    """Baseline 0.50/0.60/0.70, the other 0.52/0.62/0.72 on the same seeds (listed in another order): every pair
+    differs by +0.02, so the paired interval is that exactly and significant; unpaired (or paired by position)
+    the spread of the seeds would swamp it."""
+    from resizer_plugin.zoo.compare.report import comparison_report
+    from resizer_plugin.zoo.compare.runner import PlannedRun
+
+    runs = []
+    for name, by_seed in (("base", {1: 0.50, 2: 0.60, 3: 0.70}), ("other", {3: 0.72, 1: 0.52, 2: 0.62})):
+        for seed, accuracy in by_seed.items():
+            folder = tmp_path / name / "seed-{}".format(seed)
+            _finished(folder, accuracy)
+            runs.append(PlannedRun("{}.yaml".format(name), name, seed, str(folder)))
+    other = comparison_report(runs)["recipes"][1]
+    difference = other["difference_to_baseline"]
+    assert difference["per_seed"] == pytest.approx([0.02, 0.02, 0.02])
+    assert difference["low"] == pytest.approx(0.02) and difference["high"] == pytest.approx(0.02)
+    assert "better significantly" in other["verdict"]
+
+
 def test_one_seed_gives_every_recipe_the_same_start_and_data_order(tmp_path):
     bilinear, resizer = _write(tmp_path, [_tiny("a", RESIZE), _tiny("b", RESIZER)])
     (model_a, data_a), (model_b, data_b) = _started(bilinear, 1), _started(resizer, 1)
@@ -121,8 +150,23 @@ def _wait_for(path, process, seconds=240):
         time.sleep(0.2)
 
 
+def _gone(pid, seconds=20):
+    """Whether process ``pid`` has ended, waiting up to ``seconds`` for it."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        if time.time() > deadline:
+            return False
+        time.sleep(0.1)
+
+
 @pytest.mark.slow
-def test_a_killed_compare_resumes_where_it_stopped(tmp_path):
+def test_a_killed_compare_takes_its_run_with_it_and_resumes_where_it_stopped(tmp_path):
+    """SIGKILL to the compare process alone: its zoo-run dies with it (nothing left writing the run folder), and
+    the same command resumes."""
     files = _write(tmp_path, [_tiny("bilinear", RESIZE, epochs=3), _tiny("resizer", RESIZER, epochs=3)])
     out = tmp_path / "cmp"
     command = [os.path.join(os.path.dirname(sys.executable), "zoo"), "compare"] + files + [
@@ -130,8 +174,14 @@ def test_a_killed_compare_resumes_where_it_stopped(tmp_path):
     process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     _wait_for(str(out / "resizer" / "seed-1" / "checkpoints" / "ckpt-1.index"), process)
-    os.killpg(process.pid, signal.SIGKILL)
+    child = int((out / "resizer" / "seed-1" / ".lock").read_text().split("pid ")[1].rstrip(")"))
+    process.send_signal(signal.SIGKILL)
     process.wait()
+    try:
+        assert _gone(child), "the compare's zoo-run {} outlived it".format(child)
+    finally:
+        if not _gone(child, 0):
+            os.kill(child, signal.SIGKILL)
     first = (out / "bilinear" / "seed-1" / "metrics.json").stat().st_mtime
     assert not (out / "resizer" / "seed-1" / "metrics.json").exists()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -145,11 +195,13 @@ def test_a_killed_compare_resumes_where_it_stopped(tmp_path):
     (["a"], "give at least two recipes to compare"),
     (["a", "a"], "recipes named alike would share a folder: a"),
     (["a", "broken"], "broken.yaml"),
+    (["a", "escape"], "escape.yaml: name: a run name is one folder name"),  # name: ../../cmp_escape
 ])
 def test_recipes_that_cannot_be_compared_are_one_line_and_status_2(tmp_path, recipes, phrase):
     files = _write(tmp_path, [_tiny("a", RESIZE)])
     (tmp_path / "broken.yaml").write_text(yaml.safe_dump(dict(_tiny("b", RESIZE), trian={"epochs": 1})))
+    (tmp_path / "escape.yaml").write_text(yaml.safe_dump(_tiny("../../cmp_escape", RESIZE)))
     result = zoo(*["compare"] + [str(tmp_path / "{}.yaml".format(r)) for r in recipes]
                                 + ["--output-dir", str(tmp_path / "out")])
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
-    assert not (tmp_path / "out").exists() and files
+    assert not (tmp_path / "out").exists() and not (tmp_path.parent / "cmp_escape").exists() and files

@@ -7,7 +7,7 @@ file, the key or the value.
 """
 import importlib
 
-from .common import configure_tensorflow
+from .common import configure_tensorflow, die_with_parent
 
 __all__ = ["run_zoo", "run_zoo_run"]
 
@@ -15,6 +15,7 @@ __all__ = ["run_zoo", "run_zoo_run"]
 def _launch(module, command):
     """Run a click command with TensorFlow's environment set and its native noise kept off stderr from before
     TensorFlow loads (it loads with the command's module: the runtimes' launch flags are options)."""
+    die_with_parent()
     configure_tensorflow()
     from ..training.logs import native_stderr_filtered
 

@@ -4,8 +4,8 @@ import sys
 
 import click
 
-__all__ = ["ONEDNN_SINCE", "USAGE_ERROR", "configure_tensorflow", "data_problem", "describe_data", "fail",
-           "onednn_default", "open_run_or_fail", "recipe_file_or_fail", "tensorflow_version"]
+__all__ = ["ONEDNN_SINCE", "USAGE_ERROR", "configure_tensorflow", "data_problem", "describe_data", "die_with_parent",
+           "fail", "onednn_default", "open_run_or_fail", "recipe_file_or_fail", "tensorflow_version"]
 
 USAGE_ERROR = 2
 
@@ -60,6 +60,22 @@ def onednn_default(tf_version, machine):
     if tf_version is None or tf_version < ONEDNN_SINCE or machine.lower() not in ("x86_64", "amd64"):
         return None
     return "1"
+
+
+def die_with_parent():
+    """Where the parent asked (``compare.runner.DIE_WITH_PARENT`` holds its pid), have Linux kill this process when
+    the parent dies, so that a killed zoo compare leaves no zoo-run writing on; elsewhere nothing."""
+    from ..compare.runner import DIE_WITH_PARENT
+
+    parent = os.environ.pop(DIE_WITH_PARENT, "")
+    if not parent.isdigit() or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(parent):  # the parent died before the request: go now
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def configure_tensorflow():

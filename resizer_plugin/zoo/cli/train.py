@@ -125,6 +125,7 @@ def _train(recipe, resume):
     """Train with the errors a user can fix as one line (exit 2), and a crash reported with its log (exit 1)."""
     from ..config.registry import PluginError
     from ..contract import DataError, OptionError
+    from ..training.checkpoints import CheckpointError
     from ..training.logs import log_file
     from ..training.model import ModelError
     from ..training.run import TrainingRun
@@ -136,9 +137,12 @@ def _train(recipe, resume):
     out, run_log = recipe.output.dir, None
     try:
         run = TrainingRun.start(recipe, out, resume)
-        with log_file(run.run_dir.log) as run_log:
-            run.train()
-    except (OutputDirError, PluginError, OptionError) as error:
+        try:
+            with log_file(run.run_dir.log) as run_log:
+                run.train()
+        finally:
+            run.release()
+    except (OutputDirError, PluginError, OptionError, CheckpointError) as error:
         fail(str(error))
     except ModelError as error:
         fail("{}\n  nothing was trained; after fixing the recipe, rerun with --resume (or remove {})".format(

@@ -14,7 +14,12 @@ from typing import NamedTuple
 from ..config.recipe import load_recipe
 from ..training.run_dir import RunDirectory
 
-__all__ = ["CompareError", "PlannedRun", "RunFailed", "command_line", "plan_runs", "run_all"]
+__all__ = ["DIE_WITH_PARENT", "CompareError", "PlannedRun", "RunFailed", "command_line", "plan_runs", "run_all"]
+
+
+#: the environment variable each zoo-run of a compare gets, holding the compare's pid: the run dies with the compare
+#: (``cli.common.die_with_parent``), so that a killed compare leaves nothing writing
+DIE_WITH_PARENT = "ZOO_DIE_WITH_PARENT"
 
 
 class CompareError(ValueError):
@@ -68,7 +73,8 @@ def run_all(runs, overrides=(), data_dir=None, progress=print):
             progress("{} finished earlier ({})".format(where, run.folder))
             continue
         progress("{} {} in {}".format(where, "resuming" if os.path.isdir(run.folder) else "training", run.folder))
-        code = subprocess.call(_command(run, overrides, data_dir))
+        code = subprocess.call(_command(run, overrides, data_dir),
+                               env=dict(os.environ, **{DIE_WITH_PARENT: str(os.getpid())}))
         if code != 0:
             raise RunFailed("{} failed (zoo-run exit status {}); its log is in {}; run the same compare again "
                             "to resume".format(where, code, run.folder))

@@ -133,34 +133,51 @@ def _check(fmt, path, images, plugins, workdir):
 
 
 def _written(fmt, built, target, workdir, quantize):
+    """``target``'s partial file written; ExportError naming ``target`` when the converter fails."""
+    partial = _partial(target)
     try:
-        _write(fmt, built, target, workdir, quantize)
+        _write(fmt, built, partial, workdir, quantize)
     except Exception as error:  # converters fail in their own ways; say which format, keep nothing half-written
-        _remove(target)
+        _remove(partial)
         raise ExportError("{}: writing {} failed: {}: {}".format(target, fmt, type(error).__name__, error)) from error
+    return partial
 
 
-def export_one(fmt, built, target, reference, plugins, workdir, quantize=None):
-    """Write ``built``'s model as ``fmt`` to ``target``, reload it in a fresh process and compare it with
-    ``reference`` ((inputs, Keras outputs)); its export.json record. A float32 artifact off by more than TOLERANCE
-    is removed and ExportError raised; a quantized one is kept, its top-1 agreement recorded."""
+def _partial(target):
+    """Where ``target`` is written and checked before it takes its name: ``.partial.<name>`` beside it (hidden, and
+    replaced by the next export), so that an interrupted export leaves nothing that looks checked."""
+    folder, name = os.path.split(target)
+    return os.path.join(folder, ".partial." + name)
+
+
+def _checked_record(fmt, partial, target, reference, plugins, workdir, quantize):
+    """The record of the written ``partial`` artifact, checked in a fresh process; ExportError when it fails."""
     images, expected = reference
-    _written(fmt, built, target, workdir, quantize)
-    try:
-        outputs, speed = _check(fmt, target, images, plugins, workdir)
-    except ExportError:
-        _remove(target)
-        raise
+    outputs, speed = _check(fmt, partial, images, plugins, workdir)
     difference = float(np.max(np.abs(outputs - expected)))
-    record = {"format": fmt, "file": os.path.basename(target), "bytes": _size(target),
+    record = {"format": fmt, "file": os.path.basename(target), "bytes": _size(partial),
               "max_abs_difference": difference, "compared_images": len(images), "images_per_second": speed}
     if quantize:
         agreement = float(np.mean(np.argmax(outputs, axis=1) == np.argmax(expected, axis=1)))
         return dict(record, quantization=quantize, top1_agreement=agreement)
     if not difference <= TOLERANCE:
-        _remove(target)
         raise ExportError("{}: refused and removed: its outputs differ from the Keras model's by up to {:.3g} on {} "
                           "validation images (allowed {:g})".format(target, difference, len(images), TOLERANCE))
+    return record
+
+
+def export_one(fmt, built, target, reference, plugins, workdir, quantize=None):
+    """Write ``built``'s model as ``fmt``, reload it in a fresh process and compare it with ``reference`` ((inputs,
+    Keras outputs)), then move it to ``target``; its export.json record. A float32 artifact off by more than
+    TOLERANCE is removed and ExportError raised; a quantized one is kept, its top-1 agreement recorded."""
+    partial = _written(fmt, built, target, workdir, quantize)
+    try:
+        record = _checked_record(fmt, partial, target, reference, plugins, workdir, quantize)
+    except ExportError:
+        _remove(partial)
+        raise
+    _remove(target)
+    os.replace(partial, target)
     return record
 
 
@@ -197,8 +214,9 @@ def _write_report(run, model, output_dir, records):
               "input": {"name": "image", "dtype": "uint8", "shape": [None] + list(model.input_shape[1:])},
               "output": "float32 probabilities of the classes, in the order of 'classes'",
               "tolerance": TOLERANCE, "tensorflow": tf.__version__, "keras": keras.__version__, "artifacts": records}
-    with open(report_file, "w") as handle:
+    with open(report_file + ".tmp", "w") as handle:
         json.dump(report, handle, indent=2)
+    os.replace(report_file + ".tmp", report_file)
     return report_file
 
 

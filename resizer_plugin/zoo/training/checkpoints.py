@@ -3,13 +3,16 @@
 
 A checkpoint is written before the pointer file that names it is replaced (atomically), so the checkpoint
 folder stays readable whenever the process dies.
+A checkpoint whose files were cut short anyway (a full disk, a copy interrupted) is skipped with a warning in
+favour of the newest intact one.
 """
+import os
 
 import tensorflow as tf
 
 from .logs import log
 
-__all__ = ["CheckpointError", "Checkpoints", "TrainingState", "find_checkpoint", "restore_model"]
+__all__ = ["CheckpointError", "Checkpoints", "TrainingState", "find_checkpoint", "restore_model", "torn"]
 
 #: completed checkpoints kept besides the best one
 KEEP = 3
@@ -39,6 +42,25 @@ class TrainingState:
         return float(self.elapsed.numpy())
 
 
+def torn(path):
+    """Why the checkpoint ``path`` cannot be read whole (a data file cut short by a crash, say), or None."""
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except (tf.errors.OpError, IndexError, ValueError, OSError) as error:
+        return "{}: {}".format(type(error).__name__, (str(error).strip().splitlines() or [""])[0])
+    return None
+
+
+def _intact(path):
+    """Whether ``path`` reads whole; a warning naming it and the problem when not."""
+    problem = torn(path)
+    if problem:
+        log.warning("checkpoint %s is torn (%s): skipped", path, problem)
+    return problem is None
+
+
 def _progress(path):
     """(epochs done, steps into the next epoch) of a checkpoint of the run, read from its files."""
     reader = tf.train.load_checkpoint(path)
@@ -66,10 +88,15 @@ class Checkpoints:
                                                        max_to_keep=1)
 
     def restore_latest(self):
-        """Restore the furthest checkpoint, at an epoch's end or inside an epoch, into the model, optimizer and
-        state; its path, or None when there is none."""
-        saved = [path for path in (self.manager.latest_checkpoint, self.step_manager.latest_checkpoint) if path]
-        latest = max(saved, key=_progress) if saved else None
+        """Restore the furthest intact checkpoint, at an epoch's end or inside an epoch, into the model, optimizer
+        and state (a torn one skipped with a warning); its path, or None when there is none. CheckpointError when
+        there are checkpoints and none is intact."""
+        saved = list(self.manager.checkpoints) + list(self.step_manager.checkpoints)
+        intact = [path for path in saved if _intact(path)]
+        if saved and not intact:
+            raise CheckpointError("no checkpoint in {} can be read whole ({}); remove the folder to start the run "
+                                  "afresh".format(os.path.dirname(saved[0]), ", ".join(saved)))
+        latest = max(intact, key=_progress) if intact else None
         if latest:
             self.manager.checkpoint.restore(latest).assert_existing_objects_matched()
         return latest
@@ -106,8 +133,15 @@ def _numbered(folder):
     return {int(path.rsplit("-", 1)[1]): path for path in paths}
 
 
+def _newest_intact(paths):
+    return next((path for path in sorted(paths, key=lambda p: int(p.rsplit("-", 1)[1]), reverse=True)
+                 if _intact(path)), None)
+
+
 def find_checkpoint(run_dir, which="best"):
-    """The checkpoint prefix of ``which``: ``best`` (best validation accuracy), ``last``, or an epoch number."""
+    """The checkpoint prefix of ``which``: ``best`` (best validation accuracy), ``last``, or an epoch number. A torn
+    ``best`` or ``last`` gives way to the newest intact epoch checkpoint, with a warning; CheckpointError when the
+    one asked for is not kept, or is torn, or no checkpoint is intact."""
     numbered = _numbered(run_dir.checkpoints)
     kept = ", ".join(["best"] * bool(_numbered(run_dir.best_checkpoints)) + ["last"] * bool(numbered)
                      + [str(n) for n in sorted(numbered)]) or "none"
@@ -119,7 +153,15 @@ def find_checkpoint(run_dir, which="best"):
         found = numbered.get(int(which)) if str(which).isdigit() else None
     if not found:
         raise CheckpointError("{}: no checkpoint {!r} (kept: {})".format(run_dir.checkpoints, which, kept))
-    return found
+    if _intact(found):
+        return found
+    fallback = _newest_intact(numbered.values()) if which in ("best", "last") else None
+    if fallback is None:
+        raise CheckpointError("{}: checkpoint {!r} is torn ({}), and {}".format(
+            run_dir.checkpoints, which, torn(found), "no other is intact" if which in ("best", "last") else
+            "an epoch asked for by number has no stand-in; kept: {}".format(kept)))
+    log.warning("checkpoint %r is torn: using %s, the newest intact one", which, fallback)
+    return fallback
 
 
 def restore_model(model, path):

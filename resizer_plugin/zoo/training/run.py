@@ -27,7 +27,8 @@ __all__ = ["TrainingRun"]
 
 class TrainingRun:
     """``recipe`` trained on the started runtime ``session`` into ``run_dir``, resuming from its last checkpoint when
-    ``resume``. :meth:`start` makes one from a recipe; :meth:`train` trains and returns metrics.json's content."""
+    ``resume``. :meth:`start` makes one from a recipe and holds its folder; :meth:`train` trains and returns
+    metrics.json's content; :meth:`release` lets the folder go."""
 
     def __init__(self, recipe: Recipe, session: RuntimeSession, run_dir: RunDirectory, resume: bool = False):
         self.recipe, self.session, self.run_dir, self.resume = recipe, session, run_dir, resume
@@ -37,6 +38,7 @@ class TrainingRun:
         self.state: Optional[TrainingState] = None
         self.checkpoints: Optional[Checkpoints] = None
         self.steps_per_epoch = 0
+        self.held = None  # the run folder's lock, held while this object lives
 
     @classmethod
     def start(cls, recipe: Recipe, output_dir: str, resume: bool = False) -> "TrainingRun":
@@ -46,8 +48,17 @@ class TrainingRun:
         session = recipe.runtime.start(recipe.runtime_options)
         run_dir = RunDirectory(os.path.join(output_dir, session.output_subdir()), session.log_name())
         check_output_dir(run_dir.root, resume, session.sibling_subdirs())
+        os.makedirs(run_dir.root, exist_ok=True)
+        run = cls(recipe, session, run_dir, resume)
+        run.held = run_dir.lock()
         run_dir.create(recipe.config)
-        return cls(recipe, session, run_dir, resume)
+        return run
+
+    def release(self):
+        """Let the run's folder go (another process may write it now)."""
+        if self.held is not None:
+            self.held.close()
+            self.held = None
 
     def train(self):
         """Train the epochs left; write metrics.json (the chief process) and return its content."""

@@ -13,7 +13,8 @@ class OutputDirError(RuntimeError):
 def check_output_dir(output_dir, resume, siblings=()):
     """Refuse to write into a directory that already holds files, unless resuming; ``siblings``: sub-folders other
     processes of the launch write (they may have made theirs first)."""
-    held = sorted(set(os.listdir(output_dir)) - set(siblings)) if os.path.isdir(output_dir) else []
+    held = sorted(set(os.listdir(output_dir)) - set(siblings) - {RunDirectory.LOCK}) if os.path.isdir(output_dir) \
+        else []
     if held and not resume:
         raise OutputDirError("output directory {} already holds a run ({}); pass --resume to continue it, or "
                              "choose another --output-dir".format(output_dir, ", ".join(held[:4])))
@@ -22,6 +23,7 @@ def check_output_dir(output_dir, resume, siblings=()):
 class RunDirectory:
     """The files of one run under ``root``, the one place that names them::
 
+        .lock            held by the process writing the run (``lock``)
         train.log        the log (its name is the runtime's: ``log_name``)
         recipe.yaml      the recipe as validated (defaults filled in)
         history.csv      one row per epoch (kept across --resume)
@@ -37,6 +39,7 @@ class RunDirectory:
 
     RECIPE = "recipe.yaml"
     METRICS = "metrics.json"
+    LOCK = ".lock"
 
     def __init__(self, root, log_name="train.log"):
         self.root = root
@@ -65,6 +68,26 @@ class RunDirectory:
     def finished(self):
         """Whether the run finished (its metrics.json is written)."""
         return os.path.isfile(self.metrics)
+
+    def lock(self):
+        """Hold the run's folder for this process (an advisory lock on its ``.lock`` file, released when the
+        process ends, however it ends): OutputDirError when another process holds it, so that two never write
+        one run."""
+        import fcntl
+
+        handle = open(os.path.join(self.root, self.LOCK), "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise OutputDirError("{} is being written by {}: one run, one writer (wait for it, or stop it)".format(
+                self.root, holder)) from None
+        handle.truncate(0)
+        handle.write("zoo-run (pid {})".format(os.getpid()))
+        handle.flush()
+        return handle
 
     def create(self, config):
         """Make the folders and write the validated recipe ``config``."""
