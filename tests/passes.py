@@ -37,10 +37,11 @@ _RESUMED = ["tests/test_zoo_run.py::" + name for name in (
 
 #: Keras 2 through tf-keras on the TensorFlow of this venv (TF_USE_LEGACY_KERAS=1): the non-slow tests of the layer,
 #: the stages with the conformance kit, the Ascend adapter and its port, the run's callbacks, zoo-run end to end, zoo
-#: eval and export, and the tests marked keras2 (the SIGKILL-and-resume runs, eval reproducing training, export)
+#: eval and export, learning-rate schedules, and the tests marked keras2 (the SIGKILL-and-resume runs, eval
+#: reproducing training, export, the learning rate in the history across a resume)
 KERAS_2 = Pass("keras2", ["tests/test_layers.py", "tests/test_conformance.py", "tests/test_ascend.py",
                           "tests/test_ascend_port.py", "tests/test_callbacks.py", "tests/test_zoo_run.py",
-                          "tests/test_zoo_eval.py", "tests/test_zoo_export.py"],
+                          "tests/test_zoo_eval.py", "tests/test_zoo_export.py", "tests/test_schedule.py"],
                "not slow or keras2", _KERAS_2_SKIPS, _RESUMED, {"TF_USE_LEGACY_KERAS": "1"})
 
 #: TensorFlow 2.6.5 with its own tf.keras 2.6 on Python 3.9, the stack of Huawei's npu_device: every test of the
@@ -48,7 +49,7 @@ KERAS_2 = Pass("keras2", ["tests/test_layers.py", "tests/test_conformance.py", "
 #: of all four formats), and the datasets, the recipe errors, the console, step checkpoints, schedules, recipes by
 #: name and precision: auto
 TF_2_6 = Pass("tf2.6", KERAS_2.tests + ["tests/test_data.py", "tests/test_cli_errors.py", "tests/test_console.py",
-                                        "tests/test_step_checkpoints.py", "tests/test_schedule.py",
+                                        "tests/test_step_checkpoints.py", "tests/test_torn_checkpoints.py",
                                         "tests/test_recipes_by_name.py", "tests/test_precision_auto.py"],
               "", dict(_KERAS_2_SKIPS, **{
                   "keras.layers.RandomBrightness is newer than this Keras": 11,

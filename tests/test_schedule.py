@@ -57,6 +57,7 @@ def _recipe(tmp_path, **schedule):
 
 
 @pytest.mark.slow
+@pytest.mark.keras2
 def test_history_holds_the_rate_and_a_resumed_run_continues_its_schedule(tmp_path, monkeypatch):
     from resizer_plugin.zoo.training import run as train
 
@@ -107,3 +108,28 @@ def test_a_warmup_schedule_serializes_and_comes_back_with_the_same_rates():
     np.testing.assert_allclose(_rates(again, range(12)), _rates(schedule, range(12)), rtol=1e-6)
     optimizer = keras.optimizers.Adam(schedule)
     assert optimizer.get_config()["learning_rate"]
+
+
+class _Stub:
+    """An optimizer as far as current_learning_rate reads it."""
+
+    def __init__(self, iterations, **attributes):
+        self.iterations = iterations
+        self.__dict__.update(attributes)
+
+
+def test_the_current_rate_is_the_schedule_at_the_optimizers_step_whichever_keras_keeps_it_where():
+    from resizer_plugin.compat import keras
+    from resizer_plugin.zoo.training.optimization import current_learning_rate
+
+    schedule = keras.optimizers.schedules.PolynomialDecay(0.1, decay_steps=10, end_learning_rate=0.0)
+    at_step_4 = float(schedule(4))
+    assert at_step_4 == pytest.approx(0.06)
+    assert current_learning_rate(_Stub(4, learning_rate=schedule)) == pytest.approx(at_step_4)  # TensorFlow 2.6's
+    # Keras 3 and tf.keras: the schedule kept apart, learning_rate the rate of the step before (tf.keras)
+    assert current_learning_rate(_Stub(4, _learning_rate=schedule, learning_rate=float(schedule(3)))) == \
+        pytest.approx(at_step_4)
+    assert current_learning_rate(_Stub(4, learning_rate=0.25)) == pytest.approx(0.25)  # a constant rate
+    wrapped = _Stub(0, inner_optimizer=_Stub(4, learning_rate=schedule))  # a loss-scale optimizer's inner one
+    assert current_learning_rate(wrapped) == pytest.approx(at_step_4)
+

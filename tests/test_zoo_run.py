@@ -289,3 +289,25 @@ def test_mixed_precision_where_tensorflow_cannot_convolve_in_its_dtype_is_refuse
     assert "Traceback" not in result.output and not out.exists()
     assert "runtime 'cpu', option 'precision': mixed (mixed_bfloat16) cannot train here: TensorFlow" in result.output
     assert "has no bfloat16 convolution on the CPU; use precision: float32" in result.output
+
+
+@pytest.mark.parametrize("dropped, why", [("data.drop_remainder=true", "data.drop_remainder"),
+                                          ("runtime.device=ascend", "the runtime's static shapes")])
+def test_a_split_smaller_than_one_dropped_batch_is_refused_before_training(tmp_path, dropped, why, monkeypatch):
+    """The port's train_full_1p.sh at batch 64 on a small folder: every step would be dropped."""
+    from .npu_device_double import make_npu_device
+
+    monkeypatch.setitem(sys.modules, "npu_device", make_npu_device())
+    result = _zoo_run(_small_recipe(tmp_path), "--set", "data.batch_size=64", "--set", dropped, "--output-dir",
+                      tmp_path / "run", status=2)
+    assert "train_split 'train' gives 32 examples here, fewer than one batch of 64, and the last partial batch is " \
+           "dropped ({})".format(why) in result.output and "Traceback" not in result.output
+
+
+def test_a_history_row_without_a_number_is_read_without_it(tmp_path):
+    from resizer_plugin.zoo.training.metrics import read_history
+
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,accuracy,loss,val_loss\n0,0.5,1.2,NA\n1,,1.1,0.9\n")  # what Keras' CSVLogger writes
+    assert read_history(str(path)) == [{"epoch": 0.0, "accuracy": 0.5, "loss": 1.2},
+                                       {"epoch": 1.0, "loss": 1.1, "val_loss": 0.9}]

@@ -7,12 +7,21 @@ import os
 __all__ = ["read_history", "run_metrics", "trim_history", "write_metrics"]
 
 
+def _number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
 def read_history(path):
-    """The rows of history.csv as dicts of floats (empty when there is no file yet)."""
+    """The rows of history.csv as dicts of floats (empty when there is no file yet); a value that is no number
+    (the ``NA`` Keras' CSV logger writes for an epoch without it) is left out of its row."""
     if not os.path.isfile(path):
         return []
     with open(path, newline="") as handle:
-        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
+        rows = [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+    return [{k: v for k, v in row.items() if v is not None} for row in rows]
 
 
 def trim_history(path, epochs):

@@ -50,10 +50,14 @@ def learning_rate(config: Optimizer, steps_per_epoch, epochs):
 
 
 def current_learning_rate(optimizer):
-    """The rate ``optimizer`` applies at its current step (a wrapping optimizer's inner one's), or None."""
+    """The rate ``optimizer`` applies at its current step (a wrapping optimizer's inner one's), or None. A schedule
+    is evaluated at the optimizer's step: Keras 3 and tf.keras keep it as ``_learning_rate`` (tf.keras's
+    ``learning_rate`` is then the rate of the step before), TensorFlow 2.6's optimizers as ``learning_rate``."""
     optimizer = getattr(optimizer, "inner_optimizer", optimizer)
-    rate = getattr(optimizer, "learning_rate", None)
-    if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+    schedule = getattr(optimizer, "_learning_rate", None)
+    is_schedule = keras.optimizers.schedules.LearningRateSchedule
+    rate = schedule if isinstance(schedule, is_schedule) else getattr(optimizer, "learning_rate", None)
+    if isinstance(rate, is_schedule):
         rate = rate(optimizer.iterations)
     return None if rate is None else float(tf.convert_to_tensor(rate).numpy())  # a distributed variable too
 

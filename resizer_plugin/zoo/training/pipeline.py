@@ -8,6 +8,8 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from ..contract import DataError
+
 __all__ = ["Pipelines", "make_pipeline", "picture_images", "recipe_pipelines", "split_batches", "to_uint8_image"]
 
 
@@ -44,14 +46,26 @@ class Pipelines(NamedTuple):
     batch_size: int
 
 
+def _check_a_batch(dataset, raw, split_key, split, batch_size, why):
+    """DataError when dropping the last partial batch leaves ``split`` without one (it would train 0 steps)."""
+    if int(dataset.cardinality()) == 0:
+        raise DataError("{} {!r} gives {} examples here, fewer than one batch of {}, and the last partial batch is "
+                        "dropped ({}): choose a larger split or a smaller data.batch_size".format(
+                            split_key, split, int(raw.cardinality()), batch_size, why), key=split_key)
+
+
 def _recipe_pipeline(recipe, num_classes, session, training):
     data, train = recipe.data, recipe.train
-    split = recipe.dataset_options["train_split" if training else "val_split"]
+    key = "train_split" if training else "val_split"
+    split = recipe.dataset_options[key]
     raw = recipe.dataset.load(recipe.dataset_options, split, recipe.seed if training else None)
     raw, batch_size = session.shard_dataset(raw, data.batch_size)
+    drop = data.drop_remainder or session.static_shapes
     dataset = make_pipeline(raw, data.image_size, batch_size, num_classes, training, recipe.seed,
-                            data.shuffle_buffer, data.drop_remainder or session.static_shapes, train.loss.one_hot,
-                            data.antialias)
+                            data.shuffle_buffer, drop, train.loss.one_hot, data.antialias)
+    if drop:
+        _check_a_batch(dataset, raw, key, split, batch_size, "the runtime's static shapes" if session.static_shapes
+                       else "data.drop_remainder")
     if (train.steps_per_epoch if training else train.validation_steps) is not None:
         dataset = dataset.repeat()
     return dataset, batch_size
