@@ -117,8 +117,8 @@ def test_two_workers_on_loopback_train_and_resume_together_like_one_process(tmp_
     _train_in_one_process(recipe, tmp_path / "single", "--set", "train.epochs=1")
     _train_in_one_process(recipe, tmp_path / "single", "--resume")
     # the chief keeps the run's folder; worker 1 writes its own log, history, checkpoints and pictures beside it
-    assert sorted(os.listdir(str(run))) == ["checkpoints", "history.csv", "logs", "metrics.json", "pictures",
-                                            "recipe.yaml", "train.log", "worker-1"]
+    assert sorted(os.listdir(str(run))) == [".lock", "checkpoints", "history.csv", "logs", "metrics.json",
+                                            "pictures", "recipe.yaml", "train.log", "worker-1"]
     assert json.loads((run / "metrics.json").read_text())["epochs"] == 2
     assert not (run / "worker-1" / "metrics.json").exists() and (run / "worker-1" / "train.log").is_file()
     assert "worker-1" not in (run / "train.log").read_text()

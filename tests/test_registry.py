@@ -93,7 +93,7 @@ def test_empty_group_says_none_installed():
     ("learnable_resizer", {"filters": 16.5}, "filters", "must be an integer"),
     ("learnable_resizer", {"filters": True}, "filters", "must be an integer"),
     ("learnable_resizer", {"num_res_blocks": -1}, "num_res_blocks", ">= 0"),
-    ("learnable_resizer", {"target_size": [150, -150]}, "target_size", "positive"),
+    ("learnable_resizer", {"target_size": [150, -150]}, "target_size", "between 1 and 16384"),
     ("learnable_resizer", {"target_size": 150}, "target_size", "[height, width]"),
     ("learnable_resizer", {"interpolation": "bilinearr"}, "interpolation", "one of"),
     ("learnable_resizer", {"filter": 16}, "filter", "unknown option"),
