@@ -54,6 +54,7 @@ setup(
             "rescale = resizer_plugin.stages:rescale",
             "resize = resizer_plugin.stages:resize",
             "learnable_resizer = resizer_plugin.stages:learnable_resizer",
+            "muller_resizer = resizer_plugin.stages:muller_resizer",
             "random_flip = resizer_plugin.stages:random_flip",
             "random_crop = resizer_plugin.stages:random_crop",
             "random_rotation = resizer_plugin.stages:random_rotation",

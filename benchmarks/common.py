@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from resizer_plugin.compat import keras, onednn_enabled
-from resizer_plugin.layers import CONV_FORMS, LearnableResizer, conv_forms
+from resizer_plugin.layers import CONV_FORMS, LearnableResizer, MullerResizer, conv_forms
 from resizer_plugin.photos import sample_photos
 
 from resizer_plugin.testing.reference import reference_resizer
@@ -19,6 +19,7 @@ from resizer_plugin.testing.reference import reference_resizer
 VARIANTS = {
     "reference": "keras.io composition of stock layers (baseline)",
     "resizer": "resizer_plugin.LearnableResizer",
+    "muller": "resizer_plugin.MullerResizer (MULLER, 2 layers)",
     "bilinear": "plain bilinear resize, no resizer",
 }
 
@@ -72,6 +73,8 @@ def front(variant, target_size):
         return reference_resizer(target_size)
     if variant == "resizer":
         return LearnableResizer(target_size)
+    if variant == "muller":
+        return MullerResizer(target_size)
     return keras.layers.Resizing(*target_size, interpolation="bilinear")
 
 

@@ -1,5 +1,5 @@
-"""Training-step throughput: the keras.io reference composition (a), this project's resizer (b) and plain bilinear
-resizing (c), each in front of the same backbone, in one process, same batch of real photos.
+"""Training-step throughput: the keras.io reference composition (a), this project's resizer (b), MULLER and plain
+bilinear resizing (c), each in front of the same backbone, in one process, same batch of real photos.
 
     python -m benchmarks.train_step --batch-size 16 --steps 4 --json out.json
 """
@@ -62,8 +62,8 @@ def run(args):
         ["variant", "s/step (median)", "images/s", "parameters", "what"],
         [[v, fmt(r["step_seconds"], 3), fmt(r["images_per_second"], 1), "{:,}".format(r["parameters"]),
           r["description"]] for v, r in by.items()])
-    return finish(args, results, ["resizer_over_bilinear", "speedup_over_reference", "reference_over_bilinear",
-                                  "mixed_over_float32"])
+    return finish(args, results, ["resizer_over_bilinear", "muller_over_bilinear", "speedup_over_reference",
+                                  "reference_over_bilinear", "mixed_over_float32"])
 
 
 def add_ratios(results):
@@ -76,6 +76,8 @@ def add_ratios(results):
         results["mixed_over_float32"] = mixed
     if "resizer" in by and "bilinear" in by:
         results["resizer_over_bilinear"] = by["resizer"]["step_seconds"] / by["bilinear"]["step_seconds"]
+    if "muller" in by and "bilinear" in by:
+        results["muller_over_bilinear"] = by["muller"]["step_seconds"] / by["bilinear"]["step_seconds"]
     if "resizer" in by and "reference" in by:
         results["speedup_over_reference"] = by["resizer"]["images_per_second"] / by["reference"]["images_per_second"]
         results["reference_over_bilinear"] = (by["reference"]["step_seconds"] / by["bilinear"]["step_seconds"]

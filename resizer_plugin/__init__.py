@@ -1,16 +1,18 @@
-"""resizer_plugin: the learnable image resizer (Talebi & Milanfar, ICCV 2021) as a Keras zoo stage.
+"""resizer_plugin: the learnable image resizer (Talebi & Milanfar, ICCV 2021) and its successor MULLER (Tu, Milanfar
+& Talebi, ICCV 2023) as Keras zoo stages.
 
-TensorFlow is imported on first use of ``LearnableResizer``, not on ``import resizer_plugin``, so that the
-package's pytest plugin and entry-point metadata cost nothing to load.
+TensorFlow is imported on first use of ``LearnableResizer`` or ``MullerResizer``, not on ``import resizer_plugin``,
+so that the package's pytest plugin and entry-point metadata cost nothing to load.
 """
 __version__ = "0.1.0"
 
-__all__ = ["LearnableResizer", "__version__"]
+_LAYERS = ("LearnableResizer", "MullerResizer")
+__all__ = list(_LAYERS) + ["__version__"]
 
 
 def __getattr__(name):
-    if name == "LearnableResizer":
-        from .layers import LearnableResizer
+    if name in _LAYERS:
+        from . import layers
 
-        return LearnableResizer
+        return getattr(layers, name)
     raise AttributeError("module 'resizer_plugin' has no attribute {!r}".format(name))

@@ -2,11 +2,11 @@
 import inspect
 
 from .compat import keras
-from .layers import INTERPOLATIONS, LearnableResizer, Resize
+from .layers import INTERPOLATIONS, LearnableResizer, MullerResizer, Resize
 from .zoo.contract import ImageSpec, Option, Stage, StageConfigError, boolean, choice, integer, number, size2d
 
-__all__ = ["rescale", "resize", "learnable_resizer", "random_flip", "random_crop", "random_rotation", "random_contrast",
-           "random_brightness", "rand_augment"]
+__all__ = ["rescale", "resize", "learnable_resizer", "muller_resizer", "random_flip", "random_crop", "random_rotation",
+           "random_contrast", "random_brightness", "rand_augment"]
 
 _DEFAULT_TARGET = (150, 150)
 
@@ -38,6 +38,17 @@ def _build_learnable_resizer(options, input_spec):
     return layer, _resized_spec(options, input_spec)
 
 
+def _build_muller_resizer(options, input_spec):
+    return MullerResizer(**options), _resized_spec(options, input_spec)
+
+
+def _odd(value):
+    value = integer(min=1)(value)
+    if value % 2 == 0:
+        raise ValueError("must be odd")
+    return value
+
+
 rescale = Stage(
     "rescale", build=_same_spec(lambda o: keras.layers.Rescaling(o["scale"], o["offset"])), trainable=False,
     options={"scale": Option(number(), 1.0 / 255.0, "multiplier (1/255 maps uint8 pixels to [0, 1])"),
@@ -54,6 +65,14 @@ learnable_resizer = Stage(
                  filters=Option(integer(min=1), 16, "width n of the inner convolutions"),
                  num_res_blocks=Option(integer(min=0), 1, "residual blocks r, chained")),
     description="learnable resizer of Talebi & Milanfar (ICCV 2021), trained with the backbone")
+
+muller_resizer = Stage(
+    "muller_resizer", build=_build_muller_resizer, trainable=True,
+    options=dict(_resize_options(),
+                 num_layers=Option(integer(min=1, max=8), 2, "Laplacian layers (paper: 2), two parameters each"),
+                 kernel_size=Option(_odd, 5, "side of the Gaussian kernel, odd (paper: 5)"),
+                 stddev=Option(number(min=0, min_exclusive=True), 1.0, "its standard deviation, pixels (paper: 1.0)")),
+    description="MULLER, the multilayer Laplacian resizer of Tu, Milanfar & Talebi (ICCV 2023): 2 parameters per layer")
 
 
 # Augmentations: Keras' own preprocessing layers, random in training and the identity at inference. They go after

@@ -39,8 +39,8 @@ _RESUMED = ["tests/test_zoo_run.py::" + name for name in (
 #: the stages with the conformance kit, the Ascend adapter and its port, the run's callbacks, zoo-run end to end, zoo
 #: eval and export, learning-rate schedules, and the tests marked keras2 (the SIGKILL-and-resume runs, eval
 #: reproducing training, export, the learning rate in the history across a resume)
-KERAS_2 = Pass("keras2", ["tests/test_layers.py", "tests/test_conformance.py", "tests/test_ascend.py",
-                          "tests/test_ascend_port.py", "tests/test_callbacks.py", "tests/test_zoo_run.py",
+KERAS_2 = Pass("keras2", ["tests/test_layers.py", "tests/test_muller.py", "tests/test_conformance.py",
+                          "tests/test_ascend.py", "tests/test_ascend_port.py", "tests/test_callbacks.py", "tests/test_zoo_run.py",
                           "tests/test_zoo_eval.py", "tests/test_zoo_export.py", "tests/test_schedule.py"],
                "not slow or keras2", _KERAS_2_SKIPS, _RESUMED, {"TF_USE_LEGACY_KERAS": "1"})
 

@@ -24,7 +24,9 @@ def _run(module, tmp_path, *extra):
 def test_train_step_writes_the_ratios(tmp_path):
     results, stdout = _run("benchmarks.train_step", tmp_path)
     assert results["resizer_over_bilinear"] > 0 and results["speedup_over_reference"] > 0
-    assert set(results["variants"]) == {"reference", "resizer", "bilinear"}
+    assert results["muller_over_bilinear"] > 0
+    assert set(results["variants"]) == {"reference", "resizer", "muller", "bilinear"}
+    assert results["variants"]["muller"]["parameters"] == results["variants"]["bilinear"]["parameters"] + 4
     assert results["variants"]["resizer"]["parameters"] == results["variants"]["reference"]["parameters"]
     assert "speedup_over_reference" in stdout and "images/s" in stdout
 

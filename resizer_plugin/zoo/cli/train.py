@@ -14,14 +14,18 @@ __all__ = ["main", "recipe_overrides", "runtime_flags"]
 
 
 def _print_data_and_stages(recipe, info, built):
+    from ..training.model import count_parameters
+
     data = recipe.data
     click.echo("data        {} {}: train {!r}, val {!r}; images {}x{}, batch {}".format(
         data.source, info.location if info else "(NOT FOUND)", recipe.dataset_options["train_split"],
         recipe.dataset_options["val_split"], data.image_size[0], data.image_size[1], data.batch_size))
     click.echo("classes     {}".format(", ".join(info.class_names) if info else "unknown (assumed 2)"))
-    for (stage, options), spec in zip(recipe.stages, built.stage_outputs):
-        click.echo("stage       {:<18} -> {}x{}x{}  {}".format(stage.name, spec.height, spec.width, spec.channels,
-                                                              _short(options)))
+    for (stage, options), layer, spec in zip(recipe.stages, built.stage_layers, built.stage_outputs):
+        trainable = count_parameters(layer)[1]
+        click.echo("stage       {:<18} -> {}x{}x{}  {}{}".format(
+            stage.name, spec.height, spec.width, spec.channels, _short(options),
+            "  ({:,} trainable parameters)".format(trainable) if trainable else ""))
 
 
 def _dry_run(recipe):

@@ -18,21 +18,23 @@ class RecipeModel(NamedTuple):
     """The recipe's classifier and its parts."""
     model: keras.Model  #: the whole classifier: uint8 image -> class probabilities
     stages: keras.Model  #: image -> output of the last stage (what the backbone sees), for pictures
+    stage_layers: List[keras.layers.Layer]  #: each stage's layer, in order
     stage_outputs: List[ImageSpec]  #: what each stage gives, in order
     backbone_input: ImageSpec  #: what the backbone receives: the last stage's output (or the recipe's images)
     backbone: keras.Model  #: the backbone, a layer of ``model`` (frozen for train.freeze_backbone_epochs)
 
 
 def _stages(recipe, inputs):
-    """The recipe's stages applied to ``inputs``: (output, what each stage gives)."""
-    spec, x, specs = recipe.input_spec, inputs, []
+    """The recipe's stages applied to ``inputs``: (output, each stage's layer, what each gives)."""
+    spec, x, layers, specs = recipe.input_spec, inputs, [], []
     if not recipe.stages:  # the pipeline keeps pixels uint8; without stages only a cast stands before the backbone
         x = keras.layers.Rescaling(1.0, name="to_float")(x)
     for stage, options in recipe.stages:
         layer, spec = stage(options, spec)
         x = layer(x)
+        layers.append(layer)
         specs.append(spec)
-    return x, specs
+    return x, layers, specs
 
 
 def _head(head, features, num_classes):
@@ -59,7 +61,7 @@ def build_model(recipe, num_classes):
     seed, backbone and head start from the same weights (what ``zoo compare`` relies on)."""
     spec = recipe.input_spec
     inputs = keras.Input((spec.height, spec.width, spec.channels), dtype="uint8", name="image")
-    stages_output, specs = _stages(recipe, inputs)
+    stages_output, layers, specs = _stages(recipe, inputs)
     spec = specs[-1] if specs else recipe.input_spec
     set_random_seed(recipe.seed + BACKBONE_SEED_OFFSET)
     try:
@@ -71,7 +73,7 @@ def build_model(recipe, num_classes):
     model = keras.Model(inputs, outputs, name=name)
     if recipe.train.batch_norm_momentum is not None:
         set_batch_norm_momentum(model, recipe.train.batch_norm_momentum)
-    return RecipeModel(model, keras.Model(inputs, stages_output), specs, spec, backbone)
+    return RecipeModel(model, keras.Model(inputs, stages_output), layers, specs, spec, backbone)
 
 
 def count_parameters(model):
