@@ -29,6 +29,7 @@ setup(
         "click>=7.0",
         "pyyaml>=5.1",
         "numpy",
+        "scipy",  # zoo compare's t-intervals (scipy.stats)
         "matplotlib",
         "tensorflow-datasets",
         "tensorboard",  # the TensorBoard callback; TensorFlow >= 2.20 no longer pulls it in

@@ -97,3 +97,13 @@ def test_the_lines_scripts_read_have_nothing_before_them_in_the_log(tmp_path, cl
     text = (tmp_path / "train.log").read_text().splitlines()
     assert text[0] == "TimeHistory: 0.50 seconds, 2.00 examples/second between steps 0 and 1"
     assert text[1].endswith(" INFO an ordinary line") and not text[1].startswith("an ordinary")
+
+
+def test_training_seconds_carry_a_resumed_runs_earlier_seconds_and_count_validation(clock):
+    seconds = callbacks.TrainingSecondsLog(seconds_before=100.0)  # a checkpoint of 100 s of earlier processes
+    first, second = {"val_accuracy": 0.5}, {}
+    clock.now += 7.5   # an epoch's steps and its validation
+    seconds.on_epoch_end(0, first)
+    clock.now += 2.5
+    seconds.on_epoch_end(1, second)
+    assert first == {"val_accuracy": 0.5, "training_seconds": 107.5} and second == {"training_seconds": 110.0}

@@ -1,4 +1,5 @@
 """zoo-run end to end: the quickstart, the reference recipe on a 4.0.0 fixture, resume after SIGKILL, bad data."""
+import csv
 import json
 import math
 import os
@@ -109,6 +110,11 @@ def _wait_for(path, text, process, timeout=240):
     raise AssertionError("{!r} never appeared in {}".format(text, path))
 
 
+def _history_seconds(out):
+    with open(str(out / "history.csv"), newline="") as handle:
+        return [float(row["training_seconds"]) for row in csv.DictReader(handle)]
+
+
 @pytest.mark.slow
 @pytest.mark.keras2
 def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
@@ -126,9 +132,14 @@ def test_sigkill_in_epoch_2_then_resume_finishes_all_epochs(tmp_path):
     assert latest.endswith("ckpt-1")
     assert int(tf.train.load_checkpoint(latest).get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE")) == 1
 
+    first_epoch = _history_seconds(out)
+    started = time.time()
     result = subprocess.run(command + ["--resume"], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 of 3 epochs done (optimizer step 60)" in result.stderr
+    # the resumed run's clock goes on from the first epoch's seconds and counts only the second process's time
+    seconds = _history_seconds(out)
+    assert seconds[0] == first_epoch[0] and seconds[0] < seconds[1] < seconds[2] < seconds[0] + time.time() - started
     # turned on where zoo-run's rule says so, unless TF_ENABLE_ONEDNN_OPTS says otherwise
     assert ("oneDNN CPU kernels" in result.stderr) == (onednn_default(tensorflow_version(), platform.machine()) == "1")
     history = (out / "history.csv").read_text().splitlines()

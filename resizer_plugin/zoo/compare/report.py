@@ -1,11 +1,11 @@
 """The report of a ``zoo compare``: each recipe's accuracy over its seeds, each recipe's paired difference to the
-first (the baseline) with a 95% t-interval, and a sentence saying what the interval shows.
+first (the baseline) with a 95% t-interval and a sentence saying what the interval shows, and each recipe's time to
+the baseline's final accuracy (and to other recipes' where asked).
 
 The compared figure is the final validation accuracy (the last epoch's): the best epoch's is reported beside it,
 but choosing the best of several epochs on the validation split itself flatters every recipe.
 """
 import json
-import math
 import os
 import statistics
 
@@ -14,44 +14,10 @@ import numpy as np
 from .. import pictures
 from ..training.metrics import read_history
 from ..training.run_dir import RunDirectory
+from .statistics import CONFIDENCE, paired_interval, verdict
+from .time_to_accuracy import time_to_accuracy, time_to_accuracy_sentence
 
-__all__ = ["T_975", "comparison_report", "paired_interval", "report_picture", "t_quantile_975", "verdict",
-           "write_report"]
-
-#: the 97.5% quantile of Student's t with 1..30 degrees of freedom (two-sided 95% intervals)
-T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
-
-def t_quantile_975(degrees):
-    """Student's t 97.5% quantile: the table to 30 degrees of freedom, then the Cornish-Fisher expansion."""
-    if degrees <= len(T_975):
-        return T_975[degrees - 1]
-    z = 1.959964
-    return z + (z ** 3 + z) / (4 * degrees) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * degrees ** 2)
-
-
-def paired_interval(differences):
-    """(mean, low, high) of the 95% t-interval of the mean of paired ``differences``; low and high are None for
-    fewer than two pairs."""
-    mean = statistics.mean(differences)
-    if len(differences) < 2:
-        return mean, None, None
-    half = t_quantile_975(len(differences) - 1) * statistics.stdev(differences) / math.sqrt(len(differences))
-    return mean, mean - half, mean + half
-
-
-def verdict(name, baseline, interval, seeds):
-    """One plain sentence on ``name`` against ``baseline`` from their paired ``interval`` of accuracy differences."""
-    mean, low, high = interval
-    change = "{:+.1f} points of final validation accuracy".format(100 * mean)
-    if low is None:
-        return "{} vs {}: {} on one seed; no interval from a single seed: run more seeds.".format(name, baseline,
-                                                                                                  change)
-    shown = "{} (95% interval {:+.1f} to {:+.1f}, {} seeds)".format(change, 100 * low, 100 * high, seeds)
-    if low <= 0 <= high:
-        return "{} vs {}: {}: no significant difference.".format(name, baseline, shown)
-    return "{} vs {}: {}: {} significantly.".format(name, baseline, shown, "better" if low > 0 else "worse")
+__all__ = ["comparison_report", "report_picture", "write_report"]
 
 
 def _read(run):
@@ -62,7 +28,8 @@ def _read(run):
     return {"seed": run.seed, "folder": run.folder, "val_accuracy": metrics["val_accuracy"],
             "best_val_accuracy": metrics["best_val_accuracy"], "val_loss": metrics["val_loss"],
             "examples_per_second": metrics["examples_per_second"], "parameters": metrics["parameters"],
-            "val_accuracy_per_epoch": [row.get("val_accuracy") for row in history]}
+            "val_accuracy_per_epoch": [row.get("val_accuracy") for row in history],
+            "seconds_per_epoch": [row.get("training_seconds") for row in history]}
 
 
 def _spread(values):
@@ -78,34 +45,64 @@ def _summary(name, seeds):
             "parameters": seeds[0]["parameters"]}
 
 
-def comparison_report(runs):
-    """report.json's content for finished ``runs`` (compare.PlannedRun, recipe by recipe, the baseline first)."""
+def _difference(recipe, baseline):
+    by_seed = {s["seed"]: s["val_accuracy"] for s in baseline["seeds"]}
+    differences = [s["val_accuracy"] - by_seed[s["seed"]] for s in recipe["seeds"] if s["seed"] in by_seed]
+    mean, low, high = paired_interval(differences)
+    recipe["difference_to_baseline"] = {"per_seed": differences, "mean": mean, "low": low, "high": high,
+                                        "confidence": CONFIDENCE}
+    recipe["verdict"] = verdict(recipe["recipe"], baseline["recipe"], differences)
+
+
+def comparison_report(runs, time_to=()):
+    """report.json's content for finished ``runs`` (compare.PlannedRun, recipe by recipe, the baseline first): time
+    to accuracy against the baseline's final accuracy and that of each recipe named in ``time_to``."""
     names = list(dict.fromkeys(run.name for run in runs))
     recipes = [_summary(name, [_read(run) for run in runs if run.name == name]) for name in names]
-    baseline = recipes[0]
     for recipe in recipes[1:]:
-        by_seed = {s["seed"]: s["val_accuracy"] for s in baseline["seeds"]}
-        differences = [s["val_accuracy"] - by_seed[s["seed"]] for s in recipe["seeds"] if s["seed"] in by_seed]
-        interval = paired_interval(differences)
-        recipe["difference_to_baseline"] = {"per_seed": differences, "mean": interval[0], "low": interval[1],
-                                            "high": interval[2], "confidence": 0.95}
-        recipe["verdict"] = verdict(recipe["recipe"], baseline["recipe"], interval, len(differences))
-    return {"baseline": baseline["recipe"], "compared": "final validation accuracy (last epoch)",
-            "recipes": recipes}
+        _difference(recipe, recipes[0])
+    targets = list(dict.fromkeys([names[0]] + list(time_to)))
+    return {"baseline": names[0], "compared": "final validation accuracy (last epoch)", "recipes": recipes,
+            "time_to_accuracy": [time_to_accuracy(recipes, target) for target in targets]}
 
 
 def _markdown(report, command):
     lines = ["# zoo compare: {}".format(" vs ".join(r["recipe"] for r in report["recipes"])), "",
              "```", command, "```", "",
-             "| recipe | final val accuracy, mean ± sd | per seed | best val accuracy | val loss | examples/s | "
+             "| recipe | final val accuracy, mean ± sd | per seed | best val accuracy | val loss | training examples/s | "
              "parameters |", "|---|---|---|---|---|---|---|"]
     for r in report["recipes"]:
         lines.append("| {} | {:.4f} ± {:.4f} | {} | {:.4f} ± {:.4f} | {:.4f} | {:.1f} | {:,} |".format(
             r["recipe"], r["val_accuracy"]["mean"], r["val_accuracy"]["std"],
             ", ".join("{:.4f}".format(s["val_accuracy"]) for s in r["seeds"]), r["best_val_accuracy"]["mean"],
             r["best_val_accuracy"]["std"], r["val_loss"]["mean"], r["examples_per_second"], r["parameters"]))
-    lines += [""] + [r["verdict"] for r in report["recipes"][1:]] + ["", "![validation accuracy](report.png)"]
-    return "\n".join(lines) + "\n"
+    lines += [""] + [r["verdict"] for r in report["recipes"][1:]]
+    for table in report["time_to_accuracy"]:
+        lines += [""] + _time_table(table)
+    return "\n".join(lines + ["", "![validation accuracy](report.png)"]) + "\n"
+
+
+def _reached(entry):
+    if entry is None:
+        return "not reached"
+    return "epoch {}".format(entry["epoch"]) + ("" if entry["seconds"] is None else ", {:.1f} s".format(
+        entry["seconds"]))
+
+
+def _time_table(table):
+    """report.md's lines on one time-to-accuracy target: a table, then the sentence."""
+    lines = ["## Time to {:.4f}, {}'s final validation accuracy".format(table["target_val_accuracy"],
+                                                                         table["target_recipe"]), "",
+             "| recipe | per seed | seeds reached | mean epoch | mean seconds | of {}'s training time |".format(
+                 table["target_recipe"]), "|---|---|---|---|---|---|"]
+    for entry in table["recipes"]:
+        fraction = entry["fraction_of_target_recipe_time"]
+        lines.append("| {} | {} | {} of {} | {} | {} | {} |".format(
+            entry["recipe"], "; ".join(_reached(r) for r in entry["per_seed"]), entry["seeds_reached"],
+            len(entry["per_seed"]), "-" if entry["mean_epoch"] is None else "{:.2f}".format(entry["mean_epoch"]),
+            "-" if entry["mean_seconds"] is None else "{:.1f}".format(entry["mean_seconds"]),
+            "-" if fraction is None else "{:.2f}".format(fraction)))
+    return lines + ["", time_to_accuracy_sentence(table)]
 
 
 def write_report(report, output_dir, command):

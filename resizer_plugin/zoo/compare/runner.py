@@ -12,9 +12,11 @@ import sys
 from typing import NamedTuple
 
 from ..config.recipe import load_recipe
+from ..contract import did_you_mean
 from ..training.run_dir import RunDirectory
 
-__all__ = ["DIE_WITH_PARENT", "CompareError", "PlannedRun", "RunFailed", "command_line", "plan_runs", "run_all"]
+__all__ = ["DIE_WITH_PARENT", "CompareError", "PlannedRun", "RunFailed", "check_time_to", "command_line", "plan_runs",
+           "run_all"]
 
 
 #: the environment variable each zoo-run of a compare gets, holding the compare's pid: the run dies with the compare
@@ -54,6 +56,15 @@ def plan_runs(recipe_files, seeds, output_dir, overrides=(), data_dir=None):
             for path, name in zip(recipe_files, names) for seed in range(1, seeds + 1)]
 
 
+def check_time_to(runs, time_to):
+    """Refuse (CompareError) a ``--time-to`` recipe name that is none of the compared recipes'."""
+    names = list(dict.fromkeys(run.name for run in runs))
+    for name in time_to:
+        if name not in names:
+            raise CompareError("--time-to {!r} is no compared recipe's name{}; the names: {}".format(
+                name, did_you_mean(name, names), ", ".join(names)))
+
+
 def _command(run, overrides, data_dir):
     command = [sys.executable, "-m", "resizer_plugin.zoo.cli", run.recipe_file, "--output-dir", run.folder,
                "--set", "seed={}".format(run.seed)]
@@ -80,9 +91,11 @@ def run_all(runs, overrides=(), data_dir=None, progress=print):
                             "to resume".format(where, code, run.folder))
 
 
-def command_line(recipe_files, seeds, output_dir, overrides=(), data_dir=None):
+def command_line(recipe_files, seeds, output_dir, overrides=(), data_dir=None, time_to=()):
     """The ``zoo compare`` command that makes (and resumes) this compare, for the report."""
     words = ["zoo", "compare"] + list(recipe_files) + ["--seeds", str(seeds), "--output-dir", output_dir]
     for override in overrides:
         words += ["--set", override]
+    for name in time_to:
+        words += ["--time-to", name]
     return " ".join(shlex.quote(w) for w in words + (["--data-dir", data_dir] if data_dir else []))

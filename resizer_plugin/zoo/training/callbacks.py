@@ -6,7 +6,7 @@ from ...compat import keras
 from .logs import MACHINE_READ, log
 from .optimization import current_learning_rate
 
-__all__ = ["EpochLog", "LearningRateLog", "SaveCheckpoints", "TimeHistory"]
+__all__ = ["EpochLog", "LearningRateLog", "SaveCheckpoints", "TimeHistory", "TrainingSecondsLog"]
 
 
 class TimeHistory(keras.callbacks.Callback):
@@ -99,17 +99,18 @@ class EpochLog(keras.callbacks.Callback):
 
 class SaveCheckpoints(keras.callbacks.Callback):
     """After each epoch, save a checkpoint (and the best one) through :class:`~.checkpoints.Checkpoints`; with
-    ``every_steps``, also one after every that many optimizer steps that do not end an epoch. ``steps_done``: the
-    steps of the first epoch done before this ``fit`` (it resumes inside that epoch)."""
+    ``every_steps``, also one after every that many optimizer steps that do not end an epoch. ``clock``: the run's
+    :class:`TrainingSecondsLog`, whose seconds the checkpoint keeps; ``steps_done``: the steps of the first epoch
+    done before this ``fit`` (it resumes inside that epoch)."""
 
-    def __init__(self, checkpoints, elapsed_before, every_steps=None, steps_done=0):
+    def __init__(self, checkpoints, clock, every_steps=None, steps_done=0):
         super().__init__()
-        self.checkpoints, self.elapsed_before, self.started = checkpoints, elapsed_before, time.time()
+        self.checkpoints, self.clock = checkpoints, clock
         self.every_steps, self.steps_done = every_steps, steps_done
         self.epoch, self.optimizer_step = 0, 0
 
     def _elapsed(self):
-        return self.elapsed_before + time.time() - self.started
+        return self.clock.seconds()
 
     def on_train_begin(self, logs=None):
         self.optimizer_step = int(self.model.optimizer.iterations.numpy())
@@ -126,6 +127,23 @@ class SaveCheckpoints(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.steps_done = 0
         self.checkpoints.save_epoch(epoch + 1, self._elapsed(), (logs or {}).get("val_accuracy"))
+
+
+class TrainingSecondsLog(keras.callbacks.Callback):
+    """Adds ``training_seconds`` to each epoch's logs: the run's seconds of ``fit`` so far, validation included,
+    the seconds of earlier processes of a resumed run (``seconds_before``) counted, the time between them not; put it
+    before the callbacks that write (history.csv keeps it, ``zoo compare`` reads time to accuracy from it)."""
+
+    def __init__(self, seconds_before):
+        super().__init__()
+        self.seconds_before, self.started = seconds_before, time.time()
+
+    def seconds(self):
+        return self.seconds_before + time.time() - self.started
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["training_seconds"] = self.seconds()
 
 
 class LearningRateLog(keras.callbacks.Callback):

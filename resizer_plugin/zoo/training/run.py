@@ -12,7 +12,7 @@ from ...compat import keras
 from .. import pictures
 from ..config.recipe import Recipe
 from ..contract import DatasetInfo, RuntimeSession
-from .callbacks import EpochLog, LearningRateLog, SaveCheckpoints, TimeHistory
+from .callbacks import EpochLog, LearningRateLog, SaveCheckpoints, TimeHistory, TrainingSecondsLog
 from .checkpoints import Checkpoints, TrainingState
 from .logs import log
 from .metrics import read_history, run_metrics, trim_history, write_metrics
@@ -151,9 +151,10 @@ class TrainingRun:
     def _callbacks(self, timer):
         train, state = self.recipe.train, self.state
         # the history row before the checkpoint: a kill between the two leaves a row that resuming trims and redoes
-        return [timer, LearningRateLog(), EpochLog(train.epochs, train.metrics),
+        clock = TrainingSecondsLog(state.seconds)
+        return [timer, LearningRateLog(), clock, EpochLog(train.epochs, train.metrics),
                 keras.callbacks.CSVLogger(self.run_dir.history, append=state.epochs_done > 0),
-                SaveCheckpoints(self.checkpoints, state.seconds, train.checkpoint_every_steps, state.steps_into_epoch),
+                SaveCheckpoints(self.checkpoints, clock, train.checkpoint_every_steps, state.steps_into_epoch),
                 keras.callbacks.TensorBoard(self.run_dir.tensorboard, profile_batch=0)]
 
     def _set_backbone_frozen(self, frozen):
