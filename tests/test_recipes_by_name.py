@@ -116,7 +116,7 @@ def test_recipe_show_prints_it_and_copy_writes_an_editable_copy(tmp_path, monkey
 
 @pytest.mark.parametrize("change, phrase", [
     ({"model.stages": [{"type": "learnable_resizr"}]}, "unknown stage 'learnable_resizr' (did you mean "
-                                                       "'learnable_resizer'?)"),
+                                                       "'learnable_resizer' or 'muller_resizer'?)"),
     ({"train.epoch": 2}, "train.epoch: unknown key (did you mean 'epochs'?)"),
     ({"data.source": "photo_crop"}, "unknown dataset 'photo_crop' (did you mean 'photo_crops'?)"),
     ({"runtime.device": "gpus"}, "unknown runtime 'gpus' (did you mean 'gpu'?)"),
