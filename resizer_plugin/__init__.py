@@ -1,8 +1,8 @@
 """resizer_plugin: the learnable image resizer (Talebi & Milanfar, ICCV 2021) and its successor MULLER (Tu, Milanfar
 & Talebi, ICCV 2023) as Keras zoo stages.
 
-TensorFlow is imported on first use of ``LearnableResizer`` or ``MullerResizer``, not on ``import resizer_plugin``,
-so that the package's pytest plugin and entry-point metadata cost nothing to load.
+Keras (and its backend) is imported on first use of ``LearnableResizer`` or ``MullerResizer``, not on ``import
+resizer_plugin``, so that the package's pytest plugin and entry-point metadata cost nothing to load.
 """
 __version__ = "0.1.0"
 

@@ -27,10 +27,12 @@ def load_photo(name):
 
 def sample_photos(size, count=3, dtype="float32"):
     """``count`` photos area-resized to ``size`` (height, width), as a batch; float in [0, 1] or uint8."""
-    import tensorflow as tf
+    from .compat import to_numpy
+    from .layers.resize import resize_images
 
     names = [PHOTO_NAMES[i % len(PHOTO_NAMES)] for i in range(count)]
-    batch = np.stack([tf.image.resize(load_photo(n), size, method="area").numpy() for n in names])
+    batch = np.stack([to_numpy(resize_images(load_photo(n)[np.newaxis].astype(np.float32), size, "area"))[0]
+                      for n in names])
     if np.dtype(dtype) == np.uint8:
         return np.clip(np.round(batch), 0, 255).astype(np.uint8)
     return (batch / 255.0).astype(dtype)

@@ -1,9 +1,7 @@
 """Deliberately broken stages: each breaks exactly one part of the stage contract, to prove a check can fail."""
 import numpy as np
-import tensorflow as tf
-from tensorflow.python.ops import control_flow_util
 
-from resizer_plugin.compat import keras
+from resizer_plugin.compat import BACKEND, keras, ops, to_numpy
 from resizer_plugin.layers import Resize
 from resizer_plugin.zoo.contract import ImageSpec, Option, Stage, number
 
@@ -19,7 +17,7 @@ class Scale(keras.layers.Layer):
         self.scale = scale
 
     def call(self, inputs, training=None):
-        return tf.cast(inputs, self.compute_dtype) * tf.cast(self.scale, self.compute_dtype)
+        return ops.cast(inputs, self.compute_dtype) * ops.cast(self.scale, self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()
@@ -72,7 +70,7 @@ class DeadWeight(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs, training=None):
-        return inputs * tf.cast(self.used, inputs.dtype)
+        return inputs * ops.cast(self.used, inputs.dtype)
 
 
 dead_weight = Stage("dead_weight", build=lambda o, spec: (DeadWeight(), spec), options={}, trainable=True)
@@ -86,7 +84,7 @@ class BatchMeanCentering(Scale):
 
     def call(self, inputs, training=None):
         x = super().call(inputs)
-        return x - tf.reduce_mean(x, axis=0, keepdims=True)
+        return x - ops.mean(x, axis=0, keepdims=True)
 
 
 batch_dependent = _scale_stage("batch_dependent", BatchMeanCentering)
@@ -95,7 +93,7 @@ batch_dependent = _scale_stage("batch_dependent", BatchMeanCentering)
 @keras.utils.register_keras_serializable(package=_PKG)
 class AlwaysFloat32(Scale):
     def call(self, inputs, training=None):
-        return tf.cast(inputs, tf.float32) * self.scale
+        return ops.cast(inputs, "float32") * self.scale
 
 
 ignores_mixed_precision = _scale_stage("ignores_mixed_precision", AlwaysFloat32)
@@ -106,6 +104,8 @@ class NumpyInside(Scale):
     """Runs numpy through tf.numpy_function: fine in tf.function, impossible to compile with XLA."""
 
     def call(self, inputs, training=None):
+        import tensorflow as tf
+
         x = super().call(inputs)
         y = tf.numpy_function(lambda a: a * 1, [x], x.dtype)
         y.set_shape(x.shape)
@@ -120,21 +120,33 @@ class EagerOnly(Scale):
     """Reads its input's values in Python: fine eagerly, impossible inside tf.function (a symbolic tensor has none)."""
 
     def call(self, inputs, training=None):
-        return super().call(inputs) * float(np.max(inputs.numpy()))
+        return super().call(inputs) * float(np.max(to_numpy(inputs)))
 
 
 eager_only = _scale_stage("eager_only", EagerOnly)
 
+def _compiled(x):
+    """Whether ``x`` is traced for compilation: by XLA on TensorFlow, by jax.jit on JAX."""
+    if BACKEND == "jax":
+        import jax
+
+        return isinstance(x, jax.core.Tracer)
+    import tensorflow as tf
+    from tensorflow.python.ops import control_flow_util
+
+    return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+
+
 @keras.utils.register_keras_serializable(package=_PKG)
-class DifferentUnderXla(Scale):
-    """Compiles with XLA, but computes something else there (a stage that leans on an op XLA lowers differently)."""
+class DifferentWhenCompiled(Scale):
+    """Compiles, but computes something else there (a stage that leans on an op the compiler lowers differently)."""
 
     def call(self, inputs, training=None):
         x = super().call(inputs)
-        return x + 1.0 if control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()) else x
+        return x + 1.0 if _compiled(x) else x
 
 
-differs_under_xla = _scale_stage("differs_under_xla", DifferentUnderXla)
+differs_compiled = _scale_stage("differs_compiled", DifferentWhenCompiled)
 
 
 @keras.utils.register_keras_serializable(package=_PKG)
@@ -146,7 +158,7 @@ class UnsavedOffset(Scale):
         super().build(input_shape)
 
     def call(self, inputs, training=None):
-        return super().call(inputs) + tf.cast(self.offset, self.compute_dtype)
+        return super().call(inputs) + ops.cast(self.offset, self.compute_dtype)
 
 
 loses_state_on_save = _scale_stage("loses_state_on_save", UnsavedOffset)
@@ -161,7 +173,7 @@ class Float16Weight(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs, training=None):
-        return tf.cast(inputs, self.compute_dtype) * tf.cast(self.gain, self.compute_dtype)
+        return ops.cast(inputs, self.compute_dtype) * ops.cast(self.gain, self.compute_dtype)
 
 
 float16_variables = Stage("float16_variables", build=lambda o, spec: (Float16Weight(), spec),
@@ -185,7 +197,7 @@ class LogOfNegative(Scale):
     """log(x - 2) of images in [0, 1]: NaN everywhere."""
 
     def call(self, inputs, training=None):
-        return tf.math.log(super().call(inputs) - 2.0)
+        return ops.log(super().call(inputs) - 2.0)
 
 
 produces_nan = _scale_stage("produces_nan", LogOfNegative)
@@ -194,13 +206,19 @@ class AlwaysFlipped(Scale):
     """Flips in training, as an augmentation does, but at inference too."""
 
     def call(self, inputs, training=None):
-        return tf.cast(inputs, self.compute_dtype)[:, :, ::-1, :]
+        return ops.cast(inputs, self.compute_dtype)[:, :, ::-1, :]
 
 
 flips_at_inference = _scale_stage("flips_at_inference", AlwaysFlipped, augmentation=True,
                                   options={"scale": Option(number(), 1.0)})
 never_augments = _scale_stage("never_augments", augmentation=True, options={"scale": Option(number(), 1.0)})
 
+#: backend -> the stages check_compiled must reject there (none on PyTorch: nothing is compiled there)
+COMPILED_CASES = {"tensorflow": [(eager_only, "fails inside tf.function(jit_compile=False)"),
+                                 (not_xla_compatible, "fails inside tf.function(jit_compile=True)"),
+                                 (differs_compiled, "tf.function(jit_compile=True) vs eager: outputs differ")],
+                  "jax": [(eager_only, "fails inside jax.jit"), (differs_compiled, "jax.jit vs eager: outputs differ")],
+                  "torch": []}
 #: check name -> broken stages that check must reject, with a phrase its message must contain
 BROKEN = {
     "check_builds_from_defaults": [(fails_to_build, "does not build")],
@@ -211,9 +229,7 @@ BROKEN = {
     "check_deterministic_inference": [(batch_dependent, "differ")],
     "check_mixed_precision": [(ignores_mixed_precision, "the output is float32"),
                               (float16_variables, "these variables are not float32")],
-    "check_tf_function_and_xla": [(eager_only, "fails inside tf.function(jit_compile=False)"),
-                                  (not_xla_compatible, "fails inside tf.function(jit_compile=True)"),
-                                  (differs_under_xla, "tf.function(jit_compile=True) vs eager: outputs differ")],
+    "check_compiled": COMPILED_CASES[BACKEND],
     "check_rejects_bad_config": [(accepts_anything, "accepted the bad option"),
                                  (ignores_unknown_keys, "no_such_option_zz")],
     "check_fit_step_in_front_of_backbone": [(produces_nan, "nan")],

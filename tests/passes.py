@@ -3,7 +3,8 @@ allows, each with its reason and count. A skip not on a pass's list, or another 
 
     python -m tests.passes tf2.6     # what .ci/tf2_6 runs in its TensorFlow 2.6.5 venv
 
-The Keras 2 pass (tf-keras on this venv's TensorFlow) runs from ``tests/test_compatibility.py``.
+The Keras 2 pass (tf-keras on this venv's TensorFlow) runs from ``tests/test_compatibility.py``, the JAX pass (Keras 3
+on JAX in this venv) from ``tests/test_cross_backend.py``.
 """
 import collections
 import os
@@ -15,7 +16,7 @@ from typing import Dict, List, NamedTuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-__all__ = ["KERAS_2", "PASSES", "TF_2_6", "Pass", "run_pass"]
+__all__ = ["JAX", "KERAS_2", "PASSES", "TF_2_6", "Pass", "run_pass"]
 
 
 class Pass(NamedTuple):
@@ -35,11 +36,12 @@ _RESUMED = ["tests/test_zoo_run.py::" + name for name in (
     "test_sigkill_in_epoch_2_then_resume_finishes_all_epochs",
     "test_a_run_killed_inside_an_epoch_resumes_there_and_ends_on_the_same_optimizer_step")]
 
-#: Keras 2 through tf-keras on the TensorFlow of this venv (TF_USE_LEGACY_KERAS=1): the non-slow tests of the layer,
+#: Keras 2 through tf-keras on the TensorFlow of this venv (TF_USE_LEGACY_KERAS=1): the non-slow tests of the layers,
 #: the stages with the conformance kit, the Ascend adapter and its port, the run's callbacks, zoo-run end to end, zoo
 #: eval and export, learning-rate schedules, and the tests marked keras2 (the SIGKILL-and-resume runs, eval
 #: reproducing training, export, the learning rate in the history across a resume)
-KERAS_2 = Pass("keras2", ["tests/test_layers.py", "tests/test_muller.py", "tests/test_conformance.py",
+KERAS_2 = Pass("keras2", ["tests/test_layers.py", "tests/test_muller.py", "tests/test_on_any_backend.py",
+                          "tests/test_conformance.py",
                           "tests/test_ascend.py", "tests/test_ascend_port.py", "tests/test_callbacks.py", "tests/test_zoo_run.py",
                           "tests/test_zoo_eval.py", "tests/test_zoo_export.py", "tests/test_schedule.py"],
                "not slow or keras2", _KERAS_2_SKIPS, _RESUMED, {"TF_USE_LEGACY_KERAS": "1"})
@@ -58,7 +60,12 @@ TF_2_6 = Pass("tf2.6", KERAS_2.tests + ["tests/test_data.py", "tests/test_cli_er
                   "this TensorFlow has no bfloat16 convolution": 1}),
               _RESUMED, {})
 
-PASSES = {p.name: p for p in (KERAS_2, TF_2_6)}
+#: Keras 3 on JAX (KERAS_BACKEND=jax): the layers on the backend and the conformance kit's own tests, every
+#: registered stage through every check, the pytest plugin included
+JAX = Pass("jax", ["tests/test_on_any_backend.py", "tests/test_conformance.py"], "", {},
+           ["tests/test_conformance.py::test_pytest_plugin_runs_kit_on_named_stage"], {"KERAS_BACKEND": "jax"})
+
+PASSES = {p.name: p for p in (KERAS_2, TF_2_6, JAX)}
 
 
 def _skip_reasons(junit_file):

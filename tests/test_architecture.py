@@ -36,7 +36,7 @@ PLANTED = [
     ("backbones/small_cnn.py", "from resizer_plugin.datasets import photo_crops", "Plugins never import each other"),
     ("runtimes/local.py", "from resizer_plugin.runtimes import ascend", "Plugins never import each other"),
     ("layers/resize.py", "from resizer_plugin.zoo import contract", "The layers are pure Keras"),
-    ("compat.py", "from resizer_plugin import stages", "compat, the one door to Keras"),
+    ("compat/__init__.py", "from resizer_plugin import stages", "compat, the one door to Keras"),
     ("testing/conformance.py", "from resizer_plugin.zoo.training import run", "The conformance kit depends on"),
     ("zoo/training/run.py", "from resizer_plugin.zoo.cli import common", "The host's rooms stack"),
     ("zoo/export/exporter.py", "from resizer_plugin.zoo.compare import runner", "The host's rooms stack"),

@@ -90,7 +90,8 @@ def test_tables_are_whole(page):
         assert cells == columns, (page, number, line)
 
 
-@pytest.mark.parametrize("name, heading", [("keras2", "## Keras 2"), ("tf2.6", "### TensorFlow 2.6 and tf.keras 2")])
+@pytest.mark.parametrize("name, heading", [("keras2", "## Keras 2\n"), ("tf2.6", "### TensorFlow 2.6 and tf.keras 2"),
+                                           ("jax", "## Keras 3 on JAX")])
 def test_each_second_pass_is_described_as_it_runs(name, heading):
     from .passes import PASSES
 

@@ -1,7 +1,8 @@
 """The learnable resizer's Keras layers, one public class per module (keras-hub style).
 
-``LearnableResizer`` is the resizer, ``MullerResizer`` its lightweight successor (MULLER); ``ResidualBlock`` and ``FusedBatchNormalization`` are its parts; ``Resize``
-and ``resize_images`` the naive resize it is added to. ``conv_forms`` chooses which forms its convolutions take.
+``LearnableResizer`` is the resizer, ``MullerResizer`` its lightweight successor (MULLER); ``ResidualBlock`` and
+``FusedBatchNormalization`` are its parts; ``Resize`` and ``resize_images`` the naive resize it is added to.
+``conv_forms`` chooses which forms its convolutions take. They compute with ``compat.ops`` on any Keras backend.
 """
 from ._conv_forms import CONV_FORMS, conv_forms
 from .fused_batch_norm import FusedBatchNormalization

@@ -1,7 +1,5 @@
 """Keras 3's BatchNormalization computed with TensorFlow's fused kernel, and the factory the resizer's layers use."""
-import tensorflow as tf
-
-from ..compat import IS_KERAS_3, keras
+from ..compat import BACKEND, IS_KERAS_3, keras
 
 __all__ = ["FusedBatchNormalization"]
 
@@ -12,12 +10,15 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     Keras 3 composes batch norm from separate ops, several passes over the tensor each way; at the resizer's full
     resolution that costs about as much as its convolutions. FusedBatchNormV3 does it in one pass forward and one
     backward. Moving statistics are updated as Keras does, with the biased batch variance. Keras 2 fuses its own
-    BatchNormalization already, so there the stock layer is used.
+    BatchNormalization already, so there the stock layer is used; on JAX and PyTorch this layer computes as the stock
+    one (XLA fuses it), so a model saved on one backend loads on any.
     """
 
     def call(self, inputs, training=None, mask=None):
         if not self._fusable(inputs, mask):
             return super().call(inputs, training=training, mask=mask)
+        import tensorflow as tf
+
         dtype = inputs.dtype if inputs.dtype in (tf.float16, tf.bfloat16, tf.float32) else tf.float32
         x = tf.cast(inputs, dtype)
         gamma, beta = tf.cast(self.gamma, tf.float32), tf.cast(self.beta, tf.float32)
@@ -36,9 +37,10 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
         return tf.cast(y, self.compute_dtype)
 
     def _fusable(self, inputs, mask):
-        """Whether the fused kernel computes what the stock layer would: NHWC, channels last, scale and center."""
-        return (mask is None and not self.renorm and not self.synchronized and len(inputs.shape) == 4
-                and self.axis in ([3], [-1], 3, -1) and self.scale and self.center)
+        """Whether the fused kernel computes what the stock layer would: TensorFlow, NHWC, channels last, scale and
+        center."""
+        return (BACKEND == "tensorflow" and mask is None and not self.renorm and not self.synchronized
+                and len(inputs.shape) == 4 and self.axis in ([3], [-1], 3, -1) and self.scale and self.center)
 
 
 def batch_norm(name, dtype):

@@ -3,9 +3,9 @@ Vision" (ICCV 2023, arXiv 2304.02859): the learnable resizer's lightweight succe
 
 Pure Keras: no recipe, CLI or registry code lives here.
 """
-import tensorflow as tf
+import numpy as np
 
-from ..compat import keras
+from ..compat import keras, ops
 from .resize import check_interpolation, check_target_size, resize_images
 
 __all__ = ["MullerResizer"]
@@ -54,28 +54,31 @@ class MullerResizer(keras.layers.Layer):
         self.biases = self.add_weight(name="biases", shape=(self.num_layers,), initializer="zeros")
         super().build(input_shape)
 
+    def _taps(self):
+        """The Gaussian's ``kernel_size`` taps, summing to one."""
+        offsets = np.arange(self.kernel_size, dtype=np.float64) - self.kernel_size // 2
+        taps = np.exp(-offsets ** 2 / (2.0 * self.stddev ** 2))
+        return (taps / taps.sum()).astype(np.float32)
+
     def _blur(self, images):
         """The Gaussian blur, separable: a depthwise column then row pass, zero beyond the borders."""
-        radius = self.kernel_size // 2
-        offsets = tf.cast(tf.range(-radius, radius + 1), images.dtype)
-        taps = tf.exp(-tf.square(offsets) / tf.cast(2.0 * self.stddev ** 2, images.dtype))
-        taps = taps / tf.reduce_sum(taps)
         channels = images.shape[-1]
-        columns = tf.tile(tf.reshape(taps, (self.kernel_size, 1, 1, 1)), (1, 1, channels, 1))
-        rows = tf.tile(tf.reshape(taps, (1, self.kernel_size, 1, 1)), (1, 1, channels, 1))
-        images = tf.nn.depthwise_conv2d(images, columns, strides=(1, 1, 1, 1), padding="SAME")
-        return tf.nn.depthwise_conv2d(images, rows, strides=(1, 1, 1, 1), padding="SAME")
+        taps = ops.cast(self._taps(), images.dtype)
+        columns = ops.tile(ops.reshape(taps, (self.kernel_size, 1, 1, 1)), (1, 1, channels, 1))
+        rows = ops.tile(ops.reshape(taps, (1, self.kernel_size, 1, 1)), (1, 1, channels, 1))
+        images = ops.depthwise_conv(images, columns, strides=1, padding="same", data_format="channels_last")
+        return ops.depthwise_conv(images, rows, strides=1, padding="same", data_format="channels_last")
 
     def _resize(self, images):
         return resize_images(images, self.target_size, self.interpolation, self.antialias)
 
-    def call(self, inputs):
-        level = tf.cast(inputs, self.compute_dtype)
+    def call(self, inputs, training=None):
+        level = ops.cast(inputs, self.compute_dtype)
         outputs = self._resize(level)
-        scales, biases = tf.cast(self.scales, level.dtype), tf.cast(self.biases, level.dtype)
+        scales, biases = ops.cast(self.scales, level.dtype), ops.cast(self.biases, level.dtype)
         for k in range(self.num_layers):
             blurred = self._blur(level)
-            outputs += tf.tanh(scales[k] * self._resize(blurred - level) + biases[k])
+            outputs += ops.tanh(scales[k] * self._resize(blurred - level) + biases[k])
             level = blurred
         return outputs
 

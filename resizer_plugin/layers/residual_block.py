@@ -1,7 +1,5 @@
 """The resizer's residual block."""
-import tensorflow as tf
-
-from ..compat import build_sublayer, keras
+from ..compat import build_sublayer, keras, ops
 from ._conv_forms import same_conv, same_conv_layer
 from .fused_batch_norm import batch_norm
 
@@ -32,7 +30,7 @@ class ResidualBlock(keras.layers.Layer):
     def call(self, inputs, training=None):
         x = same_conv(self.conv_a, inputs)
         x = self.bn_a(x, training=training)
-        x = tf.nn.leaky_relu(x, alpha=LEAKY_SLOPE)
+        x = ops.leaky_relu(x, negative_slope=LEAKY_SLOPE)
         x = same_conv(self.conv_b, x)
         x = self.bn_b(x, training=training)
         return inputs + x

@@ -9,9 +9,9 @@ import os
 import tempfile
 
 import numpy as np
-import tensorflow as tf
 
-from ..compat import MODEL_FILE_SUFFIX, XLA_IN_COMPILE, keras, mixed_policies
+from ..compat import MODEL_FILE_SUFFIX, dtype_name, keras, mixed_policies, set_random_seed, to_numpy
+from ..compat.backend_functions import compiled_forms, trainable_gradients
 from ..zoo.config import registry
 from ..zoo.contract import ImageSpec, Stage, StageConfigError
 from ..photos import sample_photos
@@ -19,7 +19,7 @@ from ..photos import sample_photos
 __all__ = ["CHECKS", "TRAIT_CHECKS", "ConformanceError", "check_stage", "checks_for", "parametrize_with_checks",
            "resolve_stage",
            "check_builds_from_defaults", "check_output_spec", "check_config_round_trip", "check_keras_save_load",
-           "check_gradients", "check_deterministic_inference", "check_mixed_precision", "check_tf_function_and_xla",
+           "check_gradients", "check_deterministic_inference", "check_mixed_precision", "check_compiled",
            "check_rejects_bad_config", "check_fit_step_in_front_of_backbone", "check_augmentation"]
 
 _SPEC = ImageSpec(96, 96, 3)
@@ -44,8 +44,7 @@ def _fail(stage, message):
 
 
 def _seed(seed=0):
-    np.random.seed(seed)
-    tf.random.set_seed(seed)
+    set_random_seed(seed)
 
 
 def _build(stage, spec=_SPEC, config=None):
@@ -60,7 +59,7 @@ def _build(stage, spec=_SPEC, config=None):
 
 
 def _photos(spec, count=3):
-    return tf.constant(sample_photos((spec.height, spec.width), count))
+    return sample_photos((spec.height, spec.width), count)
 
 
 def _built_on_photos(stage):
@@ -72,12 +71,16 @@ def _built_on_photos(stage):
     return stage, layer, x, layer(x, training=False)
 
 
+def _numpy(value):
+    return np.asarray(to_numpy(value), dtype=np.float64)
+
+
 def _max_diff(a, b):
-    return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
+    return float(np.max(np.abs(_numpy(a) - _numpy(b))))
 
 
 def _assert_close(stage, what, expected, actual, atol=_ATOL, rtol=1e-5):
-    expected, actual = np.asarray(expected, dtype=np.float64), np.asarray(actual, dtype=np.float64)
+    expected, actual = _numpy(expected), _numpy(actual)
     if expected.shape != actual.shape:
         _fail(stage, "{}: shapes differ, {} vs {}".format(what, expected.shape, actual.shape))
     if not np.allclose(expected, actual, atol=atol, rtol=rtol):
@@ -165,14 +168,12 @@ def check_gradients(stage):
         return
     if not weights:
         _fail(stage, "declared trainable=True but has no trainable weights")
-    projection = tf.random.stateless_normal(layer(x, training=True).shape, seed=(1, 2))
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(tf.cast(layer(x, training=True), tf.float32) * projection)
-    grads = tape.gradient(loss, weights)
-    dead = [w.name for w, g in zip(weights, grads) if g is None or not np.any(tf.convert_to_tensor(g).numpy())]
+    projection = np.random.default_rng(1).standard_normal(tuple(layer(x, training=True).shape))
+    grads = trainable_gradients(layer, x, projection)
+    dead = [w.name for w, g in zip(weights, grads) if g is None or not np.any(g)]
     if dead:
         _fail(stage, "zero or missing gradient on trainable weights: {}".format(dead))
-    bad = [w.name for w, g in zip(weights, grads) if not np.all(np.isfinite(tf.convert_to_tensor(g).numpy()))]
+    bad = [w.name for w, g in zip(weights, grads) if not np.all(np.isfinite(g))]
     if bad:
         _fail(stage, "non-finite gradient on: {}".format(bad))
 
@@ -180,17 +181,17 @@ def check_gradients(stage):
 def check_deterministic_inference(stage):
     """Inference gives the same output twice, and each image's output does not depend on its batch-mates."""
     stage, layer, x, first = _built_on_photos(stage)
-    first = first.numpy()
+    first = _numpy(first)
     _assert_close(stage, "two inference calls on the same batch", first, layer(x, training=False), atol=0, rtol=0)
-    alone = layer(x[:1], training=False).numpy()
+    alone = _numpy(layer(x[:1], training=False))
     _assert_close(stage, "image 0 alone vs in a batch of 3", first[:1], alone, atol=1e-4, rtol=1e-4)
-    reversed_out = layer(x[::-1], training=False).numpy()
+    reversed_out = _numpy(layer(np.ascontiguousarray(x[::-1]), training=False))
     _assert_close(stage, "batch order reversed", first, reversed_out[::-1], atol=1e-4, rtol=1e-4)
 
 
 def check_mixed_precision(stage):
-    """Under mixed_float16 and mixed_bfloat16 (those this TensorFlow convolves in: ``compat.mixed_policies``)
-    variables stay float32 and the output has the compute dtype."""
+    """Under mixed_float16 and mixed_bfloat16 (those the backend convolves in: ``compat.mixed_policies``) variables
+    stay float32 and the output has the compute dtype."""
     stage = resolve_stage(stage)
     original = keras.mixed_precision.global_policy()
     try:
@@ -199,30 +200,30 @@ def check_mixed_precision(stage):
             compute = keras.mixed_precision.global_policy().compute_dtype
             layer, _ = _build(stage)
             outputs = layer(_photos(_SPEC), training=False)
-            if outputs.dtype.name != compute:
-                _fail(stage, "under {} the output is {}, expected {}".format(policy, outputs.dtype.name, compute))
-            wrong = [(w.name, w.dtype.name if hasattr(w.dtype, "name") else str(w.dtype)) for w in layer.weights
-                     if tf.as_dtype(w.dtype) != tf.float32]
+            if dtype_name(outputs.dtype) != compute:
+                _fail(stage, "under {} the output is {}, expected {}".format(policy, dtype_name(outputs.dtype),
+                                                                             compute))
+            wrong = [(w.name, dtype_name(w.dtype)) for w in layer.weights if dtype_name(w.dtype) != "float32"]
             if wrong:
                 _fail(stage, "under {} these variables are not float32: {}".format(policy, wrong))
-            if not np.all(np.isfinite(tf.cast(outputs, tf.float32).numpy())):
+            if not np.all(np.isfinite(_numpy(outputs))):
                 _fail(stage, "under {} the output is not finite".format(policy))
     finally:
         keras.mixed_precision.set_global_policy(original)
 
 
-def check_tf_function_and_xla(stage):
-    """Inside tf.function, and compiled with XLA (jit_compile=True) where ``Model.compile`` offers it (Keras 3, tf.keras
-    from 2.8: ``compat.XLA_IN_COMPILE``), the outputs match eager execution."""
+def check_compiled(stage):
+    """Compiled as the backend compiles, the outputs match eager execution: inside ``tf.function`` and with XLA
+    (``jit_compile=True``, where ``Model.compile`` offers it: Keras 3, tf.keras from 2.8) on TensorFlow, under
+    ``jax.jit`` on JAX (``compat.backend_functions.compiled_forms``; none on PyTorch)."""
     stage, layer, x, eager = _built_on_photos(stage)
-    for jit in (False, True) if XLA_IN_COMPILE else (False,):
-        fn = tf.function(lambda t: layer(t, training=False), jit_compile=jit)
+    for label, fn in compiled_forms(lambda t: layer(t, training=False)):
         try:
             outputs = fn(x)
         except Exception as error:
-            _fail(stage, "fails inside tf.function(jit_compile={}): {}: {}".format(
-                jit, type(error).__name__, str(error).splitlines()[0] if str(error) else ""))
-        _assert_close(stage, "tf.function(jit_compile={}) vs eager".format(jit), eager, outputs, atol=1e-4, rtol=1e-4)
+            _fail(stage, "fails inside {}: {}: {}".format(
+                label, type(error).__name__, str(error).splitlines()[0] if str(error) else ""))
+        _assert_close(stage, "{} vs eager".format(label), eager, outputs, atol=1e-4, rtol=1e-4)
 
 
 class _NotAnOptionValue:
@@ -266,7 +267,7 @@ def check_fit_step_in_front_of_backbone(stage):
     loss = history.history["loss"][-1]
     if not np.isfinite(loss):
         _fail(stage, "the loss after one fit step is {}".format(loss))
-    bad = [w.name for w in model.weights if not np.all(np.isfinite(np.asarray(w.numpy(), dtype=np.float64)))]
+    bad = [w.name for w in model.weights if not np.all(np.isfinite(_numpy(w)))]
     if bad:
         _fail(stage, "non-finite weights after one fit step: {}".format(bad))
 
@@ -287,7 +288,7 @@ def check_augmentation(stage):
 
 #: every check of the kit; :func:`checks_for` picks a stage's from its declared traits
 CHECKS = (check_builds_from_defaults, check_output_spec, check_config_round_trip, check_keras_save_load,
-          check_gradients, check_deterministic_inference, check_mixed_precision, check_tf_function_and_xla,
+          check_gradients, check_deterministic_inference, check_mixed_precision, check_compiled,
           check_rejects_bad_config, check_fit_step_in_front_of_backbone, check_augmentation)
 #: the checks only stages with a trait get: trait -> checks
 TRAIT_CHECKS = {"augmentation": (check_augmentation,)}

@@ -1,23 +1,22 @@
-"""The one place the plugin reaches Keras through, and what it needs to know of the TensorFlow build.
+"""The one place the plugin reaches Keras through, and what it needs to know of the backend and TensorFlow build.
 
-By default this is the Keras that ``tf.keras`` resolves to (Keras 3 on TensorFlow >= 2.16, Keras 2 on older
-TensorFlow such as the 2.6.5 of Ascend machines). With ``TF_USE_LEGACY_KERAS=1`` and the ``tf-keras`` package
-installed, the whole plugin runs on Keras 2 instead, as TensorFlow itself does for ``tf.keras``.
+By default this is Keras 3 on the backend ``KERAS_BACKEND`` names (TensorFlow unless told otherwise; JAX and
+PyTorch too, with TensorFlow absent), or on TensorFlow older than 2.16 (such as the 2.6.5 of Ascend machines) the
+Keras 2 of ``tf.keras``. With ``TF_USE_LEGACY_KERAS=1`` and the ``tf-keras`` package installed, the whole plugin runs
+on Keras 2 instead, as TensorFlow itself does for ``tf.keras``. :data:`ops` are the array operations the layers
+compute with: ``keras.ops`` on Keras 3, the same names over TensorFlow on Keras 2.
 """
 import contextlib
 import functools
 import importlib
 import io
 import os
+import sys
 
-import tensorflow as tf
-
-#: TensorFlow's (major, minor)
-TF_VERSION = tuple(int(part) for part in tf.__version__.split(".")[:2])
-
-__all__ = ["keras", "IS_KERAS_3", "KERAS_VERSION", "MODEL_FILE_SUFFIX", "TF_VERSION", "XLA_IN_COMPILE",
-           "build_sublayer", "convolves_in", "export_saved_model", "import_keras_3_library", "jit_compile_argument",
-           "legacy_keras_requested", "mixed_policies", "onednn_enabled", "set_random_seed"]
+__all__ = ["keras", "ops", "BACKEND", "IS_KERAS_3", "KERAS_VERSION", "MODEL_FILE_SUFFIX", "TF_VERSION",
+           "XLA_IN_COMPILE", "build_sublayer", "convolves_in", "dtype_name", "export_saved_model",
+           "import_keras_3_library", "jit_compile_argument", "legacy_keras_requested", "mixed_policies",
+           "onednn_enabled", "set_random_seed", "to_numpy"]
 
 
 def legacy_keras_requested():
@@ -29,6 +28,8 @@ def onednn_enabled():
     """True when TensorFlow runs its oneDNN CPU kernels in this process: decided when TensorFlow loads, from
     ``TF_ENABLE_ONEDNN_OPTS`` or, unset, from the CPU (on by default with AVX-512 from TensorFlow 2.9). Before 2.9
     TensorFlow reports only whether it was built for oneDNN alone, so there the variable decides (default off)."""
+    if TF_VERSION is None:
+        return False
     if TF_VERSION < (2, 9):
         return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("1", "true")
     try:
@@ -47,6 +48,7 @@ def set_random_seed(seed):
     import random
 
     import numpy as np
+    import tensorflow as tf
 
     random.seed(seed)
     np.random.seed(seed)
@@ -63,6 +65,8 @@ def jit_compile_argument(enabled):
 def convolves_in(dtype):
     """Whether TensorFlow computes a 2-D convolution in ``dtype`` (a name, e.g. "bfloat16") on its default device:
     TensorFlow 2.6's own CPU kernels have no bfloat16 Conv2D, so mixed_bfloat16 cannot train there."""
+    import tensorflow as tf
+
     images, kernel = tf.ones((1, 4, 4, 1), dtype), tf.ones((3, 3, 1, 1), dtype)
     try:
         outputs = tf.function(lambda x, k: tf.nn.conv2d(x, k, 1, "SAME"))(images, kernel)
@@ -72,7 +76,10 @@ def convolves_in(dtype):
 
 
 def mixed_policies():
-    """The mixed Keras policies whose compute dtype this TensorFlow convolves in (see :func:`convolves_in`)."""
+    """The mixed Keras policies whose compute dtype the backend convolves in: both on JAX and PyTorch, on TensorFlow
+    those it does (see :func:`convolves_in`)."""
+    if BACKEND != "tensorflow":
+        return ["mixed_float16", "mixed_bfloat16"]
     return [policy for policy, compute in (("mixed_float16", "float16"), ("mixed_bfloat16", "bfloat16"))
             if convolves_in(compute)]
 
@@ -84,6 +91,8 @@ def build_sublayer(layer, input_shape):
     if IS_KERAS_3:
         layer.build(input_shape)
         return
+    import tensorflow as tf
+
     with tf.name_scope(layer.name):
         layer.build(input_shape)
 
@@ -97,6 +106,8 @@ def export_saved_model(model, path):
         with contextlib.redirect_stdout(io.StringIO()):  # tf.keras prints the endpoints and has no verbose switch
             model.export(path)
     else:
+        import tensorflow as tf
+
         tf.saved_model.save(model, path)
 
 
@@ -112,7 +123,33 @@ def import_keras_3_library(module, pip_name, extra):
         raise ValueError("{} is not installed: pip install 'resizer-plugin[{}]' ({})".format(pip_name, extra, error))
 
 
+def dtype_name(dtype):
+    """The name of a Keras, NumPy or backend dtype ("float32")."""
+    if IS_KERAS_3:
+        return keras.backend.standardize_dtype(dtype)
+    import tensorflow as tf
+
+    return tf.as_dtype(dtype).name
+
+
+def to_numpy(value):
+    """A tensor of the backend (or anything array-like) as a NumPy array."""
+    if IS_KERAS_3:
+        return keras.ops.convert_to_numpy(value)
+    return value.numpy() if hasattr(value, "numpy") else __import__("numpy").asarray(value)
+
+
 def _load_keras():
+    if not legacy_keras_requested():
+        try:
+            import keras as standalone
+        except ImportError:
+            standalone = None
+        if standalone is not None and standalone.__version__.startswith("3.") and (
+                standalone.backend.backend() != "tensorflow"):
+            return standalone  # Keras 3 on JAX or PyTorch: no TensorFlow needed
+    import tensorflow as tf
+
     if legacy_keras_requested():
         try:
             import tf_keras
@@ -136,8 +173,17 @@ def _load_keras():
     return keras_module
 
 
+def _loaded_tensorflow_version():
+    tf = sys.modules.get("tensorflow")
+    return tuple(int(part) for part in tf.__version__.split(".")[:2]) if tf is not None else None
+
+
 keras = _load_keras()
+#: the (major, minor) of the TensorFlow this Keras runs on, None where it runs without (on JAX or PyTorch)
+TF_VERSION = _loaded_tensorflow_version()
 IS_KERAS_3 = keras.__version__.startswith("3.")
+#: the backend Keras computes on: "tensorflow", "jax" or "torch" (always "tensorflow" on Keras 2)
+BACKEND = keras.backend.backend() if IS_KERAS_3 else "tensorflow"
 #: Keras' (major, minor)
 KERAS_VERSION = tuple(int(part) for part in keras.__version__.split(".")[:2])
 #: whether ``Model.compile`` takes ``jit_compile`` (XLA): Keras 3, and tf.keras from 2.8
@@ -145,6 +191,7 @@ XLA_IN_COMPILE = KERAS_VERSION >= (2, 8)
 #: what ``Model.save`` writes a whole model as: a ``.keras`` file from Keras 2.13 on, HDF5 before (TensorFlow 2.6)
 MODEL_FILE_SUFFIX = ".keras" if KERAS_VERSION >= (2, 13) else ".h5"
 
-if IS_KERAS_3 and keras.backend.backend() != "tensorflow":
-    raise ImportError("resizer_plugin needs Keras' TensorFlow backend; KERAS_BACKEND is {!r}."
-                      .format(keras.backend.backend()))
+if IS_KERAS_3:
+    ops = keras.ops
+else:
+    from . import keras2_ops as ops

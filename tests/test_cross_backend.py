@@ -1,0 +1,124 @@
+"""Keras 3 across backends, each in a process of its own: the layers and the kit with TensorFlow blocked from import
+under JAX, a .keras file saved on one backend giving the same outputs on the other, and which resize methods agree."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from .builders import ROOT
+from .passes import JAX, run_pass
+
+pytest.importorskip("jax", reason="jax is in the test extra")
+
+#: the resize methods whose values JAX and TensorFlow agree on (within 1e-5), with or without antialiasing; of the
+#: others JAX has, nearest picks other pixels at a non-whole ratio and bicubic without antialiasing differs by up to
+#: 6e-4 (measured by the test below)
+AGREEING = ("bilinear", "area", "lanczos3", "lanczos5")
+
+_BLOCK_TENSORFLOW = """
+import importlib.abc, sys
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "tensorflow":
+            raise ImportError("tensorflow is blocked in this test")
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def _python(code, backend, tmp_path):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=tmp_path,
+                            env=env, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def test_the_layers_and_the_kit_work_with_tensorflow_blocked_under_jax(tmp_path):
+    out = _python(_BLOCK_TENSORFLOW + textwrap.dedent("""
+        import numpy as np
+        from resizer_plugin import LearnableResizer, MullerResizer
+        from resizer_plugin.compat import BACKEND, keras, to_numpy
+        from resizer_plugin.compat.backend_functions import trainable_gradients
+        from resizer_plugin.photos import sample_photos
+        from resizer_plugin.testing import check_stage
+
+        photos = sample_photos((64, 48), 2)
+        for layer_class in (LearnableResizer, MullerResizer):
+            inputs = keras.Input((None, None, 3))
+            model = keras.Model(inputs, layer_class((32, 24))(inputs))
+            model.save("model.keras")
+            loaded = keras.models.load_model("model.keras")
+            same = np.array_equal(to_numpy(model(photos)), to_numpy(loaded(photos)))
+            grads = trainable_gradients(model.layers[-1], photos, np.ones((2, 32, 24, 3)))
+            print(layer_class.__name__, BACKEND, same, all(np.any(g) for g in grads))
+        print(len(check_stage("learnable_resizer")), "checks", "tensorflow" in sys.modules)
+        """), "jax", tmp_path)
+    assert "LearnableResizer jax True True" in out and "MullerResizer jax True True" in out, out
+    assert "10 checks False" in out, out
+
+
+_SAVE = """
+    import numpy as np
+    from resizer_plugin import LearnableResizer, MullerResizer
+    from resizer_plugin.compat import keras, to_numpy
+    from resizer_plugin.photos import sample_photos
+
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, [LearnableResizer((30, 36), num_res_blocks=2)(inputs), MullerResizer((30, 36))(inputs)])
+    rng = np.random.default_rng(7)  # every vector (biases, BatchNorm's four, MULLER's scales and biases) off its start
+    model.set_weights([w if w.ndim > 1 else rng.uniform(0.5, 1.5, w.shape).astype("float32")
+                       for w in model.get_weights()])
+    photos = sample_photos((60, 72), 3)
+    np.savez("expected.npz", photos=photos, *[to_numpy(o) for o in model(photos, training=False)])
+    model.save("model.keras")
+"""
+_LOAD = """
+    import numpy as np
+    import resizer_plugin.layers  # registers the layers with Keras
+    from resizer_plugin.compat import keras, to_numpy
+
+    saved = np.load("expected.npz")
+    outputs = keras.models.load_model("model.keras")(saved["photos"], training=False)
+    print("largest output", max(float(np.max(np.abs(saved["arr_%d" % i]))) for i in range(len(outputs))))
+    print("max difference", max(float(np.max(np.abs(to_numpy(o) - saved["arr_%d" % i])))
+                                for i, o in enumerate(outputs)))
+"""
+
+
+@pytest.mark.parametrize("saved_on, loaded_on", [("tensorflow", "jax"), ("jax", "tensorflow")])
+def test_a_keras_file_saved_on_one_backend_gives_the_same_outputs_on_the_other(tmp_path, saved_on, loaded_on):
+    _python(_SAVE, saved_on, tmp_path)
+    out = _python(_LOAD, loaded_on, tmp_path)
+    largest, difference = (float(line.split()[-1]) for line in out.splitlines()[-2:])
+    assert 1.0 < largest < 100.0 and difference <= 1e-4, out
+
+
+def test_the_resize_methods_that_agree_across_backends(tmp_path):
+    code = """
+        import json, numpy as np
+        from resizer_plugin.compat import to_numpy
+        from resizer_plugin.layers import resize_images
+        from resizer_plugin.layers.resize import BACKEND_INTERPOLATIONS
+        from resizer_plugin.photos import sample_photos
+
+        photos = sample_photos((37, 50), 2)
+        print(json.dumps({"{} {} {}".format(m, a, s): to_numpy(resize_images(photos, s, m, a)).tolist()
+                          for m in BACKEND_INTERPOLATIONS["jax"] for a in (False, True)
+                          for s in ((18, 25), (20, 31), (74, 100))}))
+        """
+    on = {backend: json.loads(_python(code, backend, tmp_path).splitlines()[-1]) for backend in ("tensorflow", "jax")}
+    differences = {key: float(np.max(np.abs(np.array(on["jax"][key]) - np.array(value))))
+                   for key, value in on["tensorflow"].items()}
+    agreeing = {key.split()[0] for key in differences} - {key.split()[0] for key, d in differences.items() if d > 1e-5}
+    assert agreeing == set(AGREEING), differences
+    assert max(d for key, d in differences.items() if key.startswith("bicubic")) < 1e-3, differences
+
+
+@pytest.mark.slow
+def test_designated_tests_pass_on_jax():
+    status, problems, output = run_pass(JAX)
+    assert status == 0 and not problems, "\n".join(problems) + "\n" + output[-6000:]
