@@ -54,3 +54,22 @@ def test_the_gpu_script_refuses_a_machine_without_a_gpu(tmp_path):
     assert result.returncode == 2, result.stdout + result.stderr[-2000:]
     assert "benchmarks/gpu.sh: error: needs TensorFlow that sees a GPU" in result.stderr
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_the_arithmetic_count_of_a_convolution_is_two_per_multiply_add():
+    from benchmarks.arithmetic import forward_flops
+    from resizer_plugin.compat import keras
+
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs))
+    assert forward_flops(model, (8, 8, 3)) == 2 * 8 * 8 * (3 * 3 * 3) * 4  # every output: a 3x3x3 dot product
+
+
+@pytest.mark.slow
+def test_the_arithmetic_benchmark_counts_every_front_and_the_backbone(tmp_path):
+    results, stdout = _run("benchmarks.arithmetic", tmp_path)
+    fronts = results["fronts"]
+    # MULLER's blurs alone: 2 layers x 2 separable passes x 5 taps x 2 operations per value of a 64x64x3 image
+    assert fronts["muller"]["forward_flops"] >= 2 * 2 * 5 * 2 * 64 * 64 * 3 and fronts["muller"]["parameters"] == 4
+    assert fronts["resizer"]["forward_flops"] > 20 * fronts["muller"]["forward_flops"]
+    assert results["backbone"]["forward_flops"] > 0 and "MFLOPs" in stdout

@@ -29,7 +29,7 @@ def _read(run):
             "best_val_accuracy": metrics["best_val_accuracy"], "val_loss": metrics["val_loss"],
             "examples_per_second": metrics["examples_per_second"], "parameters": metrics["parameters"],
             "val_accuracy_per_epoch": [row.get("val_accuracy") for row in history],
-            "seconds_per_epoch": [row.get("training_seconds") for row in history]}
+            "training_seconds_at_epoch_end": [row.get("training_seconds") for row in history]}
 
 
 def _spread(values):

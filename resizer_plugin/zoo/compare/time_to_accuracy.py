@@ -10,7 +10,8 @@ def first_reached(seed, target):
     """{"epoch", "seconds"} of the first epoch (counted from 1) of one run (``seed``, as report._read gives it) whose
     validation accuracy is at least ``target``; None when no epoch reached it. ``seconds`` is None for a run whose
     history has no training_seconds (one trained before they were logged)."""
-    for epoch, (accuracy, seconds) in enumerate(zip(seed["val_accuracy_per_epoch"], seed["seconds_per_epoch"]), 1):
+    rows = zip(seed["val_accuracy_per_epoch"], seed["training_seconds_at_epoch_end"])
+    for epoch, (accuracy, seconds) in enumerate(rows, 1):
         if accuracy is not None and accuracy >= target:
             return {"epoch": epoch, "seconds": seconds}
     return None
@@ -37,7 +38,8 @@ def time_to_accuracy(recipes, target_name):
     the target recipe's own mean training seconds."""
     target_recipe = next(r for r in recipes if r["recipe"] == target_name)
     target = target_recipe["val_accuracy"]["mean"]
-    totals = [s["seconds_per_epoch"][-1] for s in target_recipe["seeds"] if s["seconds_per_epoch"][-1] is not None]
+    totals = [seconds for seconds in (s["training_seconds_at_epoch_end"][-1] for s in target_recipe["seeds"])
+              if seconds is not None]
     target_seconds = statistics.mean(totals) if totals else None
     return {"target_recipe": target_name, "target_val_accuracy": target, "target_recipe_seconds": target_seconds,
             "recipes": [_one_recipe(recipe, target, target_seconds) for recipe in recipes]}
