@@ -7,9 +7,8 @@ import statistics
 import time
 
 import numpy as np
-import tensorflow as tf
 
-from resizer_plugin.compat import keras, onednn_enabled
+from resizer_plugin.compat import BACKEND, TF_VERSION, keras, onednn_enabled
 from resizer_plugin.layers import CONV_FORMS, LearnableResizer, MullerResizer, conv_forms
 from resizer_plugin.photos import sample_photos
 
@@ -30,10 +29,10 @@ def common_arguments(description):
     parser.add_argument("--input-size", type=int, nargs=2, default=[300, 300], metavar=("H", "W"))
     parser.add_argument("--target-size", type=int, nargs=2, default=[150, 150], metavar=("H", "W"))
     parser.add_argument("--backbone", default="DenseNet121", help="keras.applications model (weights=None)")
-    parser.add_argument("--precision", choices=("float32", "mixed", "both"), default="float32",
-                        help="mixed: mixed_float16 on GPU, mixed_bfloat16 on CPU; both: every variant in each, "
-                             "interleaved (train_step)")
-    parser.add_argument("--jit", action="store_true", help="compile with XLA (jit_compile=True)")
+    parser.add_argument("--precision", choices=("float32", "mixed", "mixed_float16", "mixed_bfloat16", "both"),
+                        default="float32", help="mixed: mixed_float16 on GPU, mixed_bfloat16 on CPU; both: every "
+                                                "variant in float32 and mixed, interleaved (train_step)")
+    parser.add_argument("--jit", action="store_true", help="compile with XLA (jit_compile=True; JAX always does)")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per variant (the median is reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (tracing, allocation)")
     parser.add_argument("--json", help="write the results to this JSON file")
@@ -47,9 +46,32 @@ def resolve_conv_forms(name):
     """``name`` of ``--conv-forms``, with ``auto`` resolved as the CPU runtime resolves it on this machine."""
     if name != "auto":
         return name
+    if BACKEND != "tensorflow":
+        return "stock"  # the CPU forms are TensorFlow's
     from resizer_plugin.runtimes.local import cpu_conv_forms_pay_off
 
-    return "cpu" if not tf.config.get_visible_devices("GPU") and cpu_conv_forms_pay_off() else "stock"
+    return "cpu" if not accelerators() and cpu_conv_forms_pay_off() else "stock"
+
+
+def accelerators():
+    """The names of the GPUs the Keras backend computes on; empty on a CPU."""
+    if BACKEND == "jax":
+        import jax
+
+        return [device.device_kind for device in jax.devices() if device.platform == "gpu"]
+    if BACKEND == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    import tensorflow as tf
+
+    return [tf.config.experimental.get_device_details(g).get("device_name", g.name)
+            for g in tf.config.list_physical_devices("GPU")]
+
+
+def jit_compile(args):
+    """``Model.compile``'s ``jit_compile``: ``--jit`` on TensorFlow; always on JAX, which runs eagerly without it."""
+    return True if BACKEND == "jax" else args.jit
 
 
 def chosen_conv_forms(args):
@@ -58,12 +80,10 @@ def chosen_conv_forms(args):
 
 
 def set_precision(precision):
-    """Set the global policy of ``--precision`` (float32 or mixed) and return its name."""
+    """Set the global policy of ``--precision`` (float32, mixed or a mixed policy's name) and return its name."""
     if precision == "mixed":
-        keras.mixed_precision.set_global_policy(
-            "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16")
-    else:
-        keras.mixed_precision.set_global_policy("float32")
+        precision = "mixed_float16" if accelerators() else "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy(precision)
     return keras.mixed_precision.global_policy().name
 
 
@@ -115,12 +135,19 @@ def median_seconds(steps_by_name, steps, warmup):
 def machine():
     """What the results depend on: hardware, versions, CPU kernels, and the resizer's convolution forms in effect
     (call it inside :func:`chosen_conv_forms`)."""
-    gpus = tf.config.list_physical_devices("GPU")
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "gpus": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
-            "tensorflow": tf.__version__, "keras": keras.__version__,
+            "gpus": accelerators(), "backend": BACKEND, "keras": keras.__version__,
+            "tensorflow": ".".join(map(str, TF_VERSION)) if TF_VERSION else None, "jax": _jax_version(),
             "onednn": onednn_enabled(), "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset)"),
             "resizer_convolution_forms": conv_forms.active()}
+
+
+def _jax_version():
+    if BACKEND != "jax":
+        return None
+    import jax
+
+    return jax.__version__
 
 
 def print_table(title, header, rows):

@@ -4,19 +4,18 @@ bilinear resizing (c), each in front of the same backbone, in one process, same 
     python -m benchmarks.train_step --batch-size 16 --steps 4 --json out.json
 """
 import numpy as np
-import tensorflow as tf
 
 from resizer_plugin.compat import keras, set_random_seed
 
-from .common import (VARIANTS, build, chosen_conv_forms, common_arguments, finish, fmt, machine, median_seconds,
-                     photos, print_table, set_precision)
+from .common import (VARIANTS, build, chosen_conv_forms, common_arguments, finish, fmt, jit_compile, machine,
+                     median_seconds, photos, print_table, set_precision)
 
 
 def train_steps(variant, args, images, labels):
     """The compiled model of ``variant`` and a callable that runs one training step on the batch."""
     model = build(variant, args)
     model.compile(optimizer=keras.optimizers.SGD(0.01),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), jit_compile=args.jit)
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), jit_compile=jit_compile(args))
     return model, lambda: model.train_on_batch(images, labels)
 
 
@@ -44,8 +43,8 @@ def _built(args, images, labels):
 def run(args):
     """Build, trace and time every variant of ``args``; print and return the results."""
     set_random_seed(0)
-    images = tf.constant(photos(args))
-    labels = tf.one_hot(np.arange(args.batch_size) % 2, 2)
+    images = photos(args).astype(np.float32)
+    labels = np.eye(2, dtype=np.float32)[np.arange(args.batch_size) % 2]
     models, steps, policy = _built(args, images, labels)
     results = {"benchmark": "train_step", "machine": machine(), "policy": policy, "settings": vars(args),
                "variants": {}}
@@ -56,8 +55,9 @@ def run(args):
             "step_seconds": seconds, "images_per_second": args.batch_size / seconds, "all_step_seconds": times}
     add_ratios(results)
     by = results["variants"]
-    print_table("training step, {} {}x{} -> {}x{}, batch {}, {}{}, resizer convolution forms: {}".format(
-        args.backbone, *args.input_size, *args.target_size, args.batch_size, policy, ", XLA" if args.jit else "",
+    print_table("training step, {} {}x{} -> {}x{}, batch {}, {}{}, {}, resizer convolution forms: {}".format(
+        args.backbone, *args.input_size, *args.target_size, args.batch_size, policy,
+        ", XLA" if jit_compile(args) else "", results["machine"]["backend"],
         results["machine"]["resizer_convolution_forms"]),
         ["variant", "s/step (median)", "images/s", "parameters", "what"],
         [[v, fmt(r["step_seconds"], 3), fmt(r["images_per_second"], 1), "{:,}".format(r["parameters"]),

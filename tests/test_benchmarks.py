@@ -8,6 +8,8 @@ import pytest
 
 from .builders import ROOT
 
+#: the script's python3 is this test's Python
+_PATH = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 TINY = ["--batch-size", "2", "--input-size", "64", "64", "--target-size", "32", "32", "--backbone", "MobileNetV2",
         "--steps", "1", "--warmup", "1"]
 
@@ -48,12 +50,45 @@ def test_help_works():
 
 
 def test_the_gpu_script_refuses_a_machine_without_a_gpu(tmp_path):
-    """benchmarks/gpu.sh measures only where TensorFlow sees a GPU; here it says so and exits 2, writing nothing."""
+    """benchmarks/gpu.sh measures only where the Keras backend sees a GPU; here it says so and exits 2, writing
+    nothing."""
     result = subprocess.run(["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), str(tmp_path / "out")],
-                            capture_output=True, text=True, cwd=ROOT)
+                            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PATH=_PATH))
     assert result.returncode == 2, result.stdout + result.stderr[-2000:]
-    assert "benchmarks/gpu.sh: error: needs TensorFlow that sees a GPU" in result.stderr
+    assert "benchmarks/gpu.sh: error: needs a Keras backend that sees a GPU" in result.stderr
     assert list((tmp_path / "out").iterdir()) == []
+
+
+_BLOCK_TENSORFLOW = """import importlib.abc, sys
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "tensorflow":
+            raise ImportError("tensorflow is blocked in this test")
+sys.meta_path.insert(0, _Block())
+"""
+
+
+@pytest.mark.slow
+def test_the_gpu_script_runs_on_jax_without_tensorflow(tmp_path):
+    """What the GPU machine (JAX, no TensorFlow) runs, here on the CPU at a tiny size with TensorFlow blocked from
+    import in every Python process: each precision's train_step figures, with the backend named."""
+    pytest.importorskip("jax")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(_BLOCK_TENSORFLOW)
+    env = dict(os.environ, KERAS_BACKEND="jax", GPU_SH_ON_CPU="1", PATH=_PATH,
+               GPU_SH_ARGS=" ".join(TINY + ["--variants", "resizer", "bilinear"]),
+               PYTHONPATH="{}:{}".format(tmp_path / "site", ROOT))
+    result = subprocess.run(["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), str(tmp_path / "out")],
+                            capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    files = sorted(path.name for path in (tmp_path / "out").iterdir())
+    assert files == ["train_step_float32.json", "train_step_mixed_bfloat16.json", "train_step_mixed_float16.json"]
+    for name in files:
+        results = json.loads((tmp_path / "out" / name).read_text())
+        assert results["machine"]["backend"] == "jax" and results["machine"]["tensorflow"] is None
+        assert results["policy"] == name[len("train_step_"):-len(".json")]
+        assert all(row["images_per_second"] > 0 for row in results["variants"].values())
+        assert set(results["variants"]) == {"resizer", "bilinear"} and results["resizer_over_bilinear"] > 0
 
 
 def test_the_arithmetic_count_of_a_convolution_is_two_per_multiply_add():

@@ -122,3 +122,21 @@ def test_the_resize_methods_that_agree_across_backends(tmp_path):
 def test_designated_tests_pass_on_jax():
     status, problems, output = run_pass(JAX)
     assert status == 0 and not problems, "\n".join(problems) + "\n" + output[-6000:]
+
+
+@pytest.mark.slow
+def test_a_stage_author_runs_the_kit_on_jax_with_one_line(tmp_path):
+    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run([sys.executable, "-m", "pytest", "--zoo-stage", "learnable_resizer", "-q", "-p",
+                             "no:cacheprovider"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
+    assert result.returncode == 0 and "10 passed" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_the_zoo_host_refuses_another_backend_in_one_line(tmp_path):
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    result = subprocess.run([sys.executable, "-m", "resizer_plugin.zoo.cli", "quickstart", "--dry-run"],
+                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        "zoo-run: error: zoo trains on Keras' TensorFlow backend; KERAS_BACKEND is 'jax' (unset it or set it to "
+        "tensorflow). The layers, the stages and the conformance kit run on jax too: docs/runtimes.md"], result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -3,8 +3,6 @@
 Kept in the testing kit as the oracle that ``resizer_plugin.layers.LearnableResizer`` is checked and timed against.
 Layer names match the attribute names of LearnableResizer so weights can be copied across one to one.
 """
-import tensorflow as tf
-
 from resizer_plugin.compat import keras
 
 
@@ -17,6 +15,8 @@ def _resize(target_size, interpolation, antialias, name):
     itself (not every Keras version's ``Resizing`` offers them). Area has no gradient this way."""
     if interpolation == "bilinear" and not antialias:
         return keras.layers.Resizing(*target_size, interpolation=interpolation, name=name)
+    import tensorflow as tf
+
     return keras.layers.Lambda(lambda x: tf.image.resize(x, target_size, method=interpolation, antialias=antialias),
                                name=name)
 

@@ -5,15 +5,16 @@ import sys
 import click
 
 __all__ = ["ONEDNN_SINCE", "USAGE_ERROR", "configure_tensorflow", "data_problem", "describe_data", "die_with_parent",
-           "fail", "onednn_default", "open_run_or_fail", "recipe_file_or_fail", "tensorflow_version"]
+           "fail", "onednn_default", "open_run_or_fail", "recipe_file_or_fail", "refuse_other_backends",
+           "tensorflow_version"]
 
 USAGE_ERROR = 2
 
 
-def fail(message, code=USAGE_ERROR):
+def fail(message, code=USAGE_ERROR, command=None):
     """Print ``<command>: error: message`` (the command as it was named: zoo or zoo-run) and exit with ``code``."""
     context = click.get_current_context(silent=True)
-    name = context.find_root().command.name if context is not None else "zoo-run"
+    name = command or (context.find_root().command.name if context is not None else "zoo-run")
     click.echo("{}: error: {}".format(name, message), err=True)
     sys.exit(code)
 
@@ -87,6 +88,17 @@ def configure_tensorflow():
     onednn = onednn_default(tensorflow_version(), platform.machine())
     if onednn is not None:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", onednn)
+
+
+def refuse_other_backends(command):
+    """Stop ``command`` (zoo or zoo-run) in one line, exit 2, where Keras 3 runs on another backend than TensorFlow's:
+    the host's input pipeline, checkpoints and exports are TensorFlow's (the layers, stages and kit run on any)."""
+    from ...compat import BACKEND
+
+    if BACKEND != "tensorflow":
+        fail("zoo trains on Keras' TensorFlow backend; KERAS_BACKEND is {!r} (unset it or set it to tensorflow). The "
+             "layers, the stages and the conformance kit run on {} too: docs/runtimes.md".format(BACKEND, BACKEND),
+             command=command)
 
 
 def recipe_file_or_fail(text):
