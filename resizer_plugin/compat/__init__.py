@@ -13,6 +13,8 @@ import io
 import os
 import sys
 
+import numpy as np
+
 __all__ = ["keras", "ops", "BACKEND", "IS_KERAS_3", "KERAS_VERSION", "MODEL_FILE_SUFFIX", "TF_VERSION",
            "XLA_IN_COMPILE", "build_sublayer", "convolves_in", "dtype_name", "export_saved_model",
            "import_keras_3_library", "jit_compile_argument", "legacy_keras_requested", "mixed_policies",
@@ -47,7 +49,6 @@ def set_random_seed(seed):
         return
     import random
 
-    import numpy as np
     import tensorflow as tf
 
     random.seed(seed)
@@ -136,7 +137,7 @@ def to_numpy(value):
     """A tensor of the backend (or anything array-like) as a NumPy array."""
     if IS_KERAS_3:
         return keras.ops.convert_to_numpy(value)
-    return value.numpy() if hasattr(value, "numpy") else __import__("numpy").asarray(value)
+    return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
 
 
 def _load_keras():

@@ -42,8 +42,9 @@ def _area_matrix(size_in, size_out, dtype):
 
 
 def _area_resize(images, size):
-    """An area resize as two matrix products: the values of ``tf.image.resize(method="area")``, and a gradient,
-    which TensorFlow's ResizeArea op has not (the feature resize of a resizer must pass gradients)."""
+    """An area resize as two matrix products: the values of ``tf.image.resize(method="area")`` (up to float32's
+    rounding of the fractional weights), and a gradient, which TensorFlow's ResizeArea op has not (the feature
+    resize of a resizer must pass gradients)."""
     shape = ops.shape(images)
     rows = _area_matrix(shape[1], size[0], images.dtype)
     columns = _area_matrix(shape[2], size[1], images.dtype)
