@@ -7,10 +7,20 @@ import yaml
 
 from .cli_runner import CliRunner
 
-__all__ = ["RECIPES", "ROOT", "small_recipe", "write_recipe", "zoo", "zoo_run"]
+__all__ = ["BLOCK_TENSORFLOW", "RECIPES", "ROOT", "small_recipe", "write_recipe", "zoo", "zoo_run"]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "resizer_plugin" / "recipes"
+#: Python source that makes every later ``import tensorflow`` fail: for a process that must run without TensorFlow
+#: (put first in a ``-c`` script, or in a ``sitecustomize.py`` on PYTHONPATH)
+BLOCK_TENSORFLOW = """
+import importlib.abc, sys
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "tensorflow":
+            raise ImportError("tensorflow is blocked in this test")
+sys.meta_path.insert(0, _Block())
+"""
 
 #: photo_crops at 48x48 through rescale and a learnable resizer to 24x24 into a two-block small CNN: trains in seconds
 _SMALL = {"name": "small", "seed": 1,

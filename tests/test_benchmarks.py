@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from .builders import ROOT
+from .builders import BLOCK_TENSORFLOW, ROOT
 
 #: the script's python3 is this test's Python
 _PATH = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
@@ -59,22 +59,13 @@ def test_the_gpu_script_refuses_a_machine_without_a_gpu(tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
-_BLOCK_TENSORFLOW = """import importlib.abc, sys
-class _Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] == "tensorflow":
-            raise ImportError("tensorflow is blocked in this test")
-sys.meta_path.insert(0, _Block())
-"""
-
-
 @pytest.mark.slow
 def test_the_gpu_script_runs_on_jax_without_tensorflow(tmp_path):
     """What the GPU machine (JAX, no TensorFlow) runs, here on the CPU at a tiny size with TensorFlow blocked from
     import in every Python process: each precision's train_step figures, with the backend named."""
     pytest.importorskip("jax")
     (tmp_path / "site").mkdir()
-    (tmp_path / "site" / "sitecustomize.py").write_text(_BLOCK_TENSORFLOW)
+    (tmp_path / "site" / "sitecustomize.py").write_text(BLOCK_TENSORFLOW)
     env = dict(os.environ, KERAS_BACKEND="jax", GPU_SH_ON_CPU="1", PATH=_PATH,
                GPU_SH_ARGS=" ".join(TINY + ["--variants", "resizer", "bilinear"]),
                PYTHONPATH="{}:{}".format(tmp_path / "site", ROOT))

@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from .builders import ROOT
+from .builders import BLOCK_TENSORFLOW, ROOT
 from .passes import JAX, run_pass
 
 pytest.importorskip("jax", reason="jax is in the test extra")
@@ -18,16 +18,6 @@ pytest.importorskip("jax", reason="jax is in the test extra")
 #: others JAX has, nearest picks other pixels at a non-whole ratio and bicubic without antialiasing differs by up to
 #: 6e-4 (measured by the test below)
 AGREEING = ("bilinear", "area", "lanczos3", "lanczos5")
-
-_BLOCK_TENSORFLOW = """
-import importlib.abc, sys
-class _Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] == "tensorflow":
-            raise ImportError("tensorflow is blocked in this test")
-sys.meta_path.insert(0, _Block())
-"""
-
 
 def _python(code, backend, tmp_path):
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
@@ -38,7 +28,7 @@ def _python(code, backend, tmp_path):
 
 
 def test_the_layers_and_the_kit_work_with_tensorflow_blocked_under_jax(tmp_path):
-    out = _python(_BLOCK_TENSORFLOW + textwrap.dedent("""
+    out = _python(BLOCK_TENSORFLOW + textwrap.dedent("""
         import numpy as np
         from resizer_plugin import LearnableResizer, MullerResizer
         from resizer_plugin.compat import BACKEND, keras, to_numpy
