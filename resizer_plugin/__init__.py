@@ -4,7 +4,7 @@
 Keras (and its backend) is imported on first use of ``LearnableResizer`` or ``MullerResizer``, not on ``import
 resizer_plugin``, so that the package's pytest plugin and entry-point metadata cost nothing to load.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAYERS = ("LearnableResizer", "MullerResizer")
 __all__ = list(_LAYERS) + ["__version__"]

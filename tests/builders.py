@@ -1,13 +1,15 @@
 """What many tests build: the repository's paths, a small recipe (the quickstart's task in miniature) changed by
-dotted keys, and the ``zoo`` and ``zoo-run`` commands run in-process."""
+dotted keys, the ``zoo`` and ``zoo-run`` commands run in-process, and a run's checkpoints read or torn."""
 import copy
+import os
 import pathlib
 
 import yaml
 
 from .cli_runner import CliRunner
 
-__all__ = ["BLOCK_TENSORFLOW", "RECIPES", "ROOT", "small_recipe", "write_recipe", "zoo", "zoo_run"]
+__all__ = ["BLOCK_TENSORFLOW", "RECIPES", "ROOT", "checkpoint_progress", "latest_checkpoint", "small_recipe", "tear",
+           "write_recipe", "zoo", "zoo_run"]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "resizer_plugin" / "recipes"
@@ -68,3 +70,23 @@ def zoo_run(*args):
     from resizer_plugin.zoo.cli.train import main
 
     return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def latest_checkpoint(folder):
+    """The newest checkpoint file in the run's checkpoint ``folder`` (a path), or None."""
+    from resizer_plugin.zoo.training.checkpoints import latest_checkpoint as latest
+
+    return latest(str(folder))
+
+
+def checkpoint_progress(path):
+    """What the checkpoint file ``path`` says of the run: epochs_done, steps_into_epoch, optimizer_step, ..."""
+    from resizer_plugin.zoo.training.checkpoints import read_checkpoint
+
+    return read_checkpoint(str(path))["progress"]
+
+
+def tear(path):
+    """Cut the checkpoint file ``path`` to half, as a crash inside its write would."""
+    with open(str(path), "r+b") as handle:
+        handle.truncate(os.path.getsize(str(path)) // 2)

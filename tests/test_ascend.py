@@ -13,7 +13,7 @@ from resizer_plugin.zoo.config import registry
 from resizer_plugin.zoo.cli import train as cli
 from resizer_plugin.zoo.config.recipe import RecipeError, load_recipe
 
-from .builders import small_recipe, zoo_run
+from .builders import latest_checkpoint, small_recipe, zoo_run
 from .npu_device_double import make_npu_device, settings
 from .test_ascend_port import port_awk
 
@@ -287,7 +287,7 @@ def test_zoo_run_on_one_card_writes_to_the_device_folder(npu, recipe_file, tmp_p
     metrics = json.loads((out / "3" / "metrics.json").read_text())
     assert metrics["epochs"] == 1 and metrics["runtime"].startswith("ascend (device 3, rank 0 of 1")
     assert not [e for e in npu.events if e[0] == "NpuLossScaleOptimizer"]  # the port trains without it
-    assert tf.train.latest_checkpoint(str(out / "3" / "checkpoints"))
+    assert latest_checkpoint(out / "3" / "checkpoints")
     log = str(out / "3" / "train_3.log")
     assert float(port_awk(log, "TimeHistory", 4)) > 0
     assert float(port_awk(log, "val_loss", 9)) == pytest.approx(metrics["train_accuracy"], abs=1e-4)

@@ -207,6 +207,7 @@ def _time_to_from_the_files(out, recipe, target_recipe, seeds):
 
 
 @pytest.mark.slow
+@pytest.mark.jax
 def test_a_compare_of_two_tiny_recipes_writes_a_complete_report_and_reruns_nothing(tmp_path):
     files = _write(tmp_path, [_tiny("bilinear", RESIZE, epochs=2), _tiny("resizer", RESIZER, epochs=2)])
     out = tmp_path / "cmp"
@@ -270,7 +271,7 @@ def test_a_killed_compare_takes_its_run_with_it_and_resumes_where_it_stopped(tmp
         "--seeds", "1", "--output-dir", str(out)]
     process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    _wait_for(str(out / "resizer" / "seed-1" / "checkpoints" / "ckpt-1.index"), process)
+    _wait_for(str(out / "resizer" / "seed-1" / "checkpoints" / "ckpt-1.npz"), process)
     child = int((out / "resizer" / "seed-1" / ".lock").read_text().split("pid ")[1].rstrip(")"))
     process.send_signal(signal.SIGKILL)
     process.wait()

@@ -1,20 +1,12 @@
 """A checkpoint cut short (a full disk, an interrupted copy): skipped with a warning for the newest intact one by
 --resume, eval, predict and export; one line, exit 2, where none is intact."""
 import glob
-import os
 import shutil
 
 import pytest
 
-from .builders import write_recipe, zoo
+from .builders import tear, write_recipe, zoo
 from .conftest import SMALL_RECIPE
-
-
-def _tear(prefix):
-    """Cut the data files of checkpoint ``prefix`` to half, as a crash inside the write would."""
-    for data in glob.glob(prefix + ".data-*"):
-        with open(data, "r+b") as handle:
-            handle.truncate(os.path.getsize(data) // 2)
 
 
 @pytest.fixture
@@ -26,13 +18,13 @@ def copied_run(small_run, tmp_path):
 
 
 def test_eval_predict_and_export_fall_back_to_the_newest_intact_checkpoint(copied_run, tmp_path):
-    _tear(str(copied_run / "checkpoints" / "ckpt-3"))
-    for best in glob.glob(str(copied_run / "checkpoints" / "best" / "ckpt-*.index")):
-        _tear(best[:-len(".index")])
+    tear(copied_run / "checkpoints" / "ckpt-3.npz")
+    for best in glob.glob(str(copied_run / "checkpoints" / "best" / "ckpt-*.npz")):
+        tear(best)
     evaluated = zoo("eval", copied_run)
     assert evaluated.exit_code == 0, evaluated.output
     assert "checkpoint 'best' is torn: using" in evaluated.output and evaluated.output.count("ckpt-2") >= 1
-    assert "checkpoint {} is torn (".format(copied_run / "checkpoints" / "ckpt-3") in evaluated.output
+    assert "checkpoint {} is torn (".format(copied_run / "checkpoints" / "ckpt-3.npz") in evaluated.output
     assert zoo("eval", copied_run, "--checkpoint", "last").exit_code == 0
     refused = zoo("eval", copied_run, "--checkpoint", "3")
     assert refused.exit_code == 2 and "checkpoint '3' is torn (" in refused.output and "Traceback" not in \
@@ -47,26 +39,26 @@ def test_eval_predict_and_export_fall_back_to_the_newest_intact_checkpoint(copie
 
 
 def test_with_no_intact_checkpoint_every_verb_says_so_in_one_line(copied_run):
-    for index in glob.glob(str(copied_run / "checkpoints" / "**" / "ckpt-*.index"), recursive=True):
-        _tear(index[:-len(".index")])
+    for checkpoint in glob.glob(str(copied_run / "checkpoints" / "**" / "ckpt-*.npz"), recursive=True):
+        tear(checkpoint)
     for args in (("eval", copied_run), ("export", copied_run, "--format", "keras")):
         result = zoo(*args)
         assert result.exit_code == 2 and "no other is intact" in result.output and "Traceback" not in result.output
 
 
 def test_resume_skips_a_torn_last_checkpoint_and_trains_on_from_the_one_before(copied_run, tmp_path):
-    _tear(str(copied_run / "checkpoints" / "ckpt-3"))
+    tear(copied_run / "checkpoints" / "ckpt-3.npz")
     recipe = write_recipe(tmp_path, SMALL_RECIPE, "small.yaml")
     result = zoo("train", recipe, "--output-dir", copied_run, "--resume")
     assert result.exit_code == 0, result.output
-    assert "checkpoint {} is torn".format(copied_run / "checkpoints" / "ckpt-3") in result.output
-    assert "resumed from {}: 2 of 3 epochs done".format(copied_run / "checkpoints" / "ckpt-2") in result.output
+    assert "checkpoint {} is torn".format(copied_run / "checkpoints" / "ckpt-3.npz") in result.output
+    assert "resumed from {}: 2 of 3 epochs done".format(copied_run / "checkpoints" / "ckpt-2.npz") in result.output
     rows = (copied_run / "history.csv").read_text().splitlines()[1:]
     assert [row.split(",")[0] for row in rows] == ["0", "1", "2"]  # epoch 3 trained again
 
 
 def test_resume_with_every_checkpoint_torn_is_one_line(copied_run, tmp_path):
-    for index in glob.glob(str(copied_run / "checkpoints" / "ckpt-*.index")):
-        _tear(index[:-len(".index")])
+    for checkpoint in glob.glob(str(copied_run / "checkpoints" / "ckpt-*.npz")):
+        tear(checkpoint)
     result = zoo("train", write_recipe(tmp_path, SMALL_RECIPE, "small.yaml"), "--output-dir", copied_run, "--resume")
     assert result.exit_code == 2 and "can be read whole" in result.output and "Traceback" not in result.output

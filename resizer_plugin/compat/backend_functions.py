@@ -3,7 +3,7 @@ import numpy as np
 
 from . import BACKEND, XLA_IN_COMPILE, to_numpy
 
-__all__ = ["compiled_forms", "trainable_gradients"]
+__all__ = ["compiled_forms", "sync_model_variables", "trainable_gradients"]
 
 
 def trainable_gradients(layer, inputs, cotangent):
@@ -61,3 +61,11 @@ def compiled_forms(fn):
 
     return [("tf.function(jit_compile={})".format(jit), tf.function(fn, jit_compile=jit))
             for jit in ((False, True) if XLA_IN_COMPILE else (False,))]
+
+
+def sync_model_variables(model):
+    """Make ``model``'s variables hold what training computed: inside ``fit`` on JAX they are stale between the
+    epoch's end and ``fit``'s own write-back (``jax_state_sync``); elsewhere they always are current."""
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:
+        sync()

@@ -1,54 +1,65 @@
 """Checkpoint and resume: the model, the optimizer and the run's progress, saved after every epoch (and every
-``train.checkpoint_every_steps`` optimizer steps inside epochs).
+``train.checkpoint_every_steps`` optimizer steps inside epochs), the same way on every Keras and backend.
 
-A checkpoint is written before the pointer file that names it is replaced (atomically), so the checkpoint
-folder stays readable whenever the process dies.
-A checkpoint whose files were cut short anyway (a full disk, a copy interrupted) is skipped with a warning in
-favour of the newest intact one.
+A checkpoint is one NumPy archive, ``ckpt-<n>.npz``: every model variable and every optimizer variable by its place
+in ``model.variables`` and the optimizer's variables, and the run's progress. It is written to a ``.partial`` file
+beside it, synced to disk and then renamed into place (atomically), so a checkpoint folder holds only whole
+checkpoints whenever the process dies. One whose file was cut short anyway (a full disk, a copy interrupted) is
+skipped with a warning in favour of the newest intact one.
 """
+import glob
+import json
 import os
+import re
+import zipfile
 
-import tensorflow as tf
+import numpy as np
 
+from ...compat.backend_functions import sync_model_variables
 from .logs import log
 
-__all__ = ["CheckpointError", "Checkpoints", "TrainingState", "find_checkpoint", "restore_model", "torn"]
+__all__ = ["CheckpointError", "Checkpoints", "TrainingState", "find_checkpoint", "latest_checkpoint",
+           "read_checkpoint", "restore_model", "torn"]
 
 #: completed checkpoints kept besides the best one
 KEEP = 3
+SUFFIX = ".npz"
+PARTIAL = ".partial"
 
 
 class TrainingState:
     """What a checkpoint holds besides the model and optimizer: epochs done, steps done in the next epoch (0 but in
-    a checkpoint saved inside an epoch), best validation accuracy so far and training seconds so far. Create it
-    inside the runtime's strategy scope."""
+    a checkpoint saved inside an epoch), best validation accuracy so far and training seconds so far."""
 
-    def __init__(self):
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.best = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
-        self.elapsed = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+    def __init__(self, epochs_done=0, steps_into_epoch=0, best=-1.0, seconds=0.0):
+        self.epochs_done, self.steps_into_epoch, self.best, self.seconds = epochs_done, steps_into_epoch, best, seconds
 
-    @property
-    def epochs_done(self) -> int:
-        return int(self.epoch.numpy())
+    def as_dict(self):
+        return {"epochs_done": self.epochs_done, "steps_into_epoch": self.steps_into_epoch, "best": self.best,
+                "seconds": self.seconds}
 
-    @property
-    def steps_into_epoch(self) -> int:
-        return int(self.step.numpy())
 
-    @property
-    def seconds(self) -> float:
-        return float(self.elapsed.numpy())
+def _optimizer_variables(optimizer):
+    """The optimizer's variables (its step, slots and, wrapped for loss scaling, the scale): a property on Keras 3,
+    a method on tf.keras 2."""
+    variables = optimizer.variables
+    return list(variables() if callable(variables) else variables)
+
+
+def read_checkpoint(path):
+    """{"model": [arrays], "optimizer": [arrays], "progress": dict} of the checkpoint file ``path``."""
+    with np.load(path, allow_pickle=False) as archive:
+        names = sorted(archive.files)
+        held = {part: [archive[name] for name in names if name.startswith(part + "/")] for part in ("model", "optimizer")}
+        held["progress"] = json.loads(str(archive["progress"])) if "progress" in names else {}
+    return held
 
 
 def torn(path):
-    """Why the checkpoint ``path`` cannot be read whole (a data file cut short by a crash, say), or None."""
+    """Why the checkpoint ``path`` cannot be read whole (its file cut short by a crash, say), or None."""
     try:
-        reader = tf.train.load_checkpoint(path)
-        for name in reader.get_variable_to_shape_map():
-            reader.get_tensor(name)
-    except (tf.errors.OpError, IndexError, ValueError, OSError) as error:
+        read_checkpoint(path)
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as error:
         return "{}: {}".format(type(error).__name__, (str(error).strip().splitlines() or [""])[0])
     return None
 
@@ -61,94 +72,144 @@ def _intact(path):
     return problem is None
 
 
-def _progress(path):
-    """(epochs done, steps into the next epoch) of a checkpoint of the run, read from its files."""
-    reader = tf.train.load_checkpoint(path)
-    return tuple(int(reader.get_tensor(name + "/.ATTRIBUTES/VARIABLE_VALUE")) for name in ("epoch", "step"))
+def _number(path):
+    return int(re.search(r"ckpt-(\d+)\.npz$", path).group(1))
 
 
-def _weights_checkpoint(model):
-    """Every variable of the model, by its place in ``model.variables``. TensorFlow's object graph does not reach
-    variables of layers Keras 3 keeps in plain lists (the resizer's residual blocks): without this list their
-    BatchNorm statistics were never saved."""
-    return tf.train.Checkpoint(variables=list(model.variables))
+def _numbered(folder):
+    """{number: path} of the ckpt-<number>.npz checkpoints in ``folder``."""
+    return {_number(path): path for path in glob.glob(os.path.join(glob.escape(folder), "ckpt-*" + SUFFIX))}
+
+
+def _refuse_tensorflow_checkpoints(folder):
+    """CheckpointError where ``folder`` holds the TensorFlow checkpoints of resizer-plugin before 0.2.0 only, which
+    this version cannot read (resuming would start the run afresh over them)."""
+    if not _numbered(folder) and glob.glob(os.path.join(glob.escape(folder), "ckpt-*.index")):
+        raise CheckpointError("{}: TensorFlow checkpoints (ckpt-N.index), written by resizer-plugin before 0.2.0; "
+                              "this version reads ckpt-N.npz: open or resume the run with the version that wrote "
+                              "it".format(folder))
+
+
+def latest_checkpoint(folder):
+    """The path of the highest-numbered checkpoint in ``folder``, or None."""
+    numbered = _numbered(folder)
+    return numbered[max(numbered)] if numbered else None
+
+
+def _write(folder, number, arrays, keep):
+    """Write ``arrays`` as ``folder/ckpt-<number>.npz`` (through a synced partial file renamed into place) and
+    remove all but the ``keep`` highest-numbered checkpoints; the path."""
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "ckpt-{}{}".format(number, SUFFIX))
+    with open(path + PARTIAL, "wb") as handle:
+        np.savez(handle, **arrays)
+        handle.flush()
+        os.fsync(handle.fileno())
+    _publish(path + PARTIAL, path)
+    numbered = _numbered(folder)
+    for old in sorted(numbered)[:-keep]:
+        os.remove(numbered[old])
+    return path
+
+
+def _publish(partial, path):
+    """Rename the written ``partial`` file to ``path``: the moment the checkpoint exists."""
+    os.replace(partial, path)
+
+
+def _arrays(part, variables):
+    return {"{}/{:05d}".format(part, index): np.asarray(variable.numpy()) for index, variable in enumerate(variables)}
+
+
+def _assign(path, part, variables, saved):
+    """Assign ``saved`` arrays to ``variables``; CheckpointError when they do not match one to one."""
+    shapes = [tuple(v.shape) for v in variables]
+    if [a.shape for a in saved] != shapes:
+        raise CheckpointError("{} does not fit this {}: it holds {} variables, the {} has {} (or their shapes "
+                              "differ); was the recipe changed since it was saved?".format(
+                                  path, part, len(saved), part, len(variables)))
+    for variable, array in zip(variables, saved):
+        variable.assign(array)
 
 
 class Checkpoints:
-    """The run's checkpoints: ``ckpt-<epoch>`` (the last :data:`KEEP`), ``best/`` (the model only) and ``steps/``
-    (the last one saved inside an epoch, ``ckpt-<optimizer step>``)."""
+    """The run's checkpoints: ``ckpt-<epoch>.npz`` (the last :data:`KEEP`), ``best/`` (the model only) and
+    ``steps/`` (the last one saved inside an epoch, ``ckpt-<optimizer step>.npz``)."""
 
     def __init__(self, run_dir, model, state: TrainingState):
-        self.state = state
-        checkpoint = tf.train.Checkpoint(variables=list(model.variables), model=model, optimizer=model.optimizer,
-                                         epoch=state.epoch, step=state.step, best=state.best, elapsed=state.elapsed)
-        self.manager = tf.train.CheckpointManager(checkpoint, run_dir.checkpoints, max_to_keep=KEEP)
-        self.step_manager = tf.train.CheckpointManager(checkpoint, run_dir.step_checkpoints, max_to_keep=1)
-        self.best_manager = tf.train.CheckpointManager(_weights_checkpoint(model), run_dir.best_checkpoints,
-                                                       max_to_keep=1)
+        self.run_dir, self.model, self.state = run_dir, model, state
+        _refuse_tensorflow_checkpoints(run_dir.checkpoints)
+        for stale in glob.glob(os.path.join(glob.escape(run_dir.checkpoints), "**", "*" + PARTIAL), recursive=True):
+            os.remove(stale)  # the write a killed process left unfinished
+
+    def _saved(self):
+        return list(_numbered(self.run_dir.checkpoints).values()) + list(
+            _numbered(self.run_dir.step_checkpoints).values())
 
     def restore_latest(self):
         """Restore the furthest intact checkpoint, at an epoch's end or inside an epoch, into the model, optimizer
         and state (a torn one skipped with a warning); its path, or None when there is none. CheckpointError when
         there are checkpoints and none is intact."""
-        saved = list(self.manager.checkpoints) + list(self.step_manager.checkpoints)
+        saved = self._saved()
         intact = [path for path in saved if _intact(path)]
         if saved and not intact:
             raise CheckpointError("no checkpoint in {} can be read whole ({}); remove the folder to start the run "
-                                  "afresh".format(os.path.dirname(saved[0]), ", ".join(saved)))
-        latest = max(intact, key=_progress) if intact else None
+                                  "afresh".format(os.path.dirname(saved[0]), ", ".join(sorted(saved))))
+        progress = {path: read_checkpoint(path)["progress"] for path in intact}
+        latest = max(intact, key=lambda p: (progress[p]["epochs_done"], progress[p]["steps_into_epoch"]),
+                     default=None)
         if latest:
-            self.manager.checkpoint.restore(latest).assert_existing_objects_matched()
+            held = read_checkpoint(latest)
+            _assign(latest, "model", self.model.variables, held["model"])
+            _assign(latest, "optimizer", _optimizer_variables(self.model.optimizer), held["optimizer"])
+            vars(self.state).update({key: held["progress"][key] for key in self.state.as_dict()})
         return latest
+
+    def _everything(self):
+        sync_model_variables(self.model)
+        arrays = _arrays("model", self.model.variables)
+        arrays.update(_arrays("optimizer", _optimizer_variables(self.model.optimizer)))
+        progress = dict(self.state.as_dict(), optimizer_step=int(self.model.optimizer.iterations.numpy()))
+        arrays["progress"] = np.array(json.dumps(progress))
+        return arrays
 
     def save_step(self, epochs_done, steps_into_epoch, optimizer_step, elapsed):
         """Save a checkpoint inside epoch ``epochs_done + 1``, ``steps_into_epoch`` steps into it."""
-        self.state.epoch.assign(epochs_done)
-        self.state.step.assign(steps_into_epoch)
-        self.state.elapsed.assign(elapsed)
-        path = self.step_manager.save(checkpoint_number=optimizer_step)
+        self.state.epochs_done, self.state.steps_into_epoch, self.state.seconds = epochs_done, steps_into_epoch, elapsed
+        path = _write(self.run_dir.step_checkpoints, optimizer_step, self._everything(), keep=1)
         log.info("epoch %d, step %d: saved %s", epochs_done + 1, steps_into_epoch, path)
 
     def save_epoch(self, epoch, elapsed, val_accuracy=None):
         """Record that ``epoch`` epochs are done after ``elapsed`` seconds; save it, and as best when it is."""
-        self.state.epoch.assign(epoch)
-        self.state.step.assign(0)
-        self.state.elapsed.assign(elapsed)
-        if val_accuracy is not None and val_accuracy > float(self.state.best.numpy()):
-            self.state.best.assign(val_accuracy)
-            self.best_manager.save(checkpoint_number=epoch)
-            log.info("epoch %d: best val_accuracy %.4f, saved %s", epoch, val_accuracy,
-                     self.best_manager.latest_checkpoint)
-        log.info("epoch %d: saved %s", epoch, self.manager.save(checkpoint_number=epoch))
+        self.state.epochs_done, self.state.steps_into_epoch, self.state.seconds = epoch, 0, elapsed
+        if val_accuracy is not None and val_accuracy > self.state.best:
+            self.state.best = val_accuracy
+            sync_model_variables(self.model)
+            best = _write(self.run_dir.best_checkpoints, epoch, _arrays("model", self.model.variables), keep=1)
+            log.info("epoch %d: best val_accuracy %.4f, saved %s", epoch, val_accuracy, best)
+        log.info("epoch %d: saved %s", epoch, _write(self.run_dir.checkpoints, epoch, self._everything(), keep=KEEP))
 
 
 class CheckpointError(ValueError):
-    """The checkpoint asked for is not in the run directory; the message lists those that are."""
-
-
-def _numbered(folder):
-    """{epoch: checkpoint prefix} of the ckpt-<epoch> checkpoints in ``folder``."""
-    state = tf.train.get_checkpoint_state(folder)
-    paths = list(state.all_model_checkpoint_paths) if state else []
-    return {int(path.rsplit("-", 1)[1]): path for path in paths}
+    """The checkpoint asked for is not in the run directory, or does not fit the model; the message says which."""
 
 
 def _newest_intact(paths):
-    return next((path for path in sorted(paths, key=lambda p: int(p.rsplit("-", 1)[1]), reverse=True)
-                 if _intact(path)), None)
+    return next((path for path in sorted(paths, key=_number, reverse=True) if _intact(path)), None)
 
 
 def find_checkpoint(run_dir, which="best"):
-    """The checkpoint prefix of ``which``: ``best`` (best validation accuracy), ``last``, or an epoch number. A torn
+    """The checkpoint file of ``which``: ``best`` (best validation accuracy), ``last``, or an epoch number. A torn
     ``best`` or ``last`` gives way to the newest intact epoch checkpoint, with a warning; CheckpointError when the
     one asked for is not kept, or is torn, or no checkpoint is intact."""
+    _refuse_tensorflow_checkpoints(run_dir.checkpoints)
     numbered = _numbered(run_dir.checkpoints)
     kept = ", ".join(["best"] * bool(_numbered(run_dir.best_checkpoints)) + ["last"] * bool(numbered)
                      + [str(n) for n in sorted(numbered)]) or "none"
     if which == "best":
-        found = tf.train.latest_checkpoint(run_dir.best_checkpoints)
+        found = latest_checkpoint(run_dir.best_checkpoints)
     elif which == "last":
-        found = tf.train.latest_checkpoint(run_dir.checkpoints)
+        found = latest_checkpoint(run_dir.checkpoints)
     else:
         found = numbered.get(int(which)) if str(which).isdigit() else None
     if not found:
@@ -165,6 +226,5 @@ def find_checkpoint(run_dir, which="best"):
 
 
 def restore_model(model, path):
-    """Restore the model's weights (only) from a checkpoint of the run; every model variable must be found."""
-    _weights_checkpoint(model).restore(path).expect_partial().assert_existing_objects_matched()
-
+    """Restore the model's weights (only) from a checkpoint of the run; every model variable must fit."""
+    _assign(path, "model", model.variables, read_checkpoint(path)["model"])

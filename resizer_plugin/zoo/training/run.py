@@ -125,7 +125,7 @@ class TrainingRun:
         self._compile(self.session.wrap_optimizer(optimizer))
         with strategy.scope():
             build_optimizer_variables(self.built.model.optimizer, self.built.model.trainable_variables)
-            self.state = TrainingState()
+        self.state = TrainingState()
         self.checkpoints = Checkpoints(self.run_dir, self.built.model, self.state)
 
     def _restore(self):

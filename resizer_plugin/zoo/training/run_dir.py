@@ -27,7 +27,7 @@ class RunDirectory:
         train.log        the log (its name is the runtime's: ``log_name``)
         recipe.yaml      the recipe as validated (defaults filled in)
         history.csv      one row per epoch (kept across --resume)
-        checkpoints/     TensorFlow checkpoints: ckpt-<epoch> (the last few), best/ (best val accuracy) and
+        checkpoints/     ckpt-<epoch>.npz (the last few), best/ (best val accuracy) and
                          steps/ (the last one inside an epoch, with train.checkpoint_every_steps)
         logs/            TensorBoard
         metrics.json     final figures
