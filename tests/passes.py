@@ -61,9 +61,19 @@ TF_2_6 = Pass("tf2.6", KERAS_2.tests + ["tests/test_data.py", "tests/test_cli_er
               _RESUMED, {})
 
 #: Keras 3 on JAX (KERAS_BACKEND=jax): the layers on the backend and the conformance kit's own tests, every
-#: registered stage through every check, the pytest plugin included
-JAX = Pass("jax", ["tests/test_on_any_backend.py", "tests/test_conformance.py"], "", {},
-           ["tests/test_conformance.py::test_pytest_plugin_runs_kit_on_named_stage"], {"KERAS_BACKEND": "jax"})
+#: registered stage through every check, the pytest plugin included; and the zoo host: its non-slow tests of zoo-run,
+#: eval, predict, export, compare and torn checkpoints, and the tests marked jax (the quickstart, the three kill tests,
+#: eval reproducing training, predict, export, a compare, two devices, two processes)
+JAX = Pass("jax", ["tests/test_on_any_backend.py", "tests/test_conformance.py", "tests/test_zoo_run.py",
+                   "tests/test_zoo_eval.py", "tests/test_zoo_export.py", "tests/test_torn_checkpoints.py",
+                   "tests/test_compare.py", "tests/test_distributed.py"], "not slow or jax",
+           {"the ascend runtime needs Keras' TensorFlow backend": 1,
+            "ONNX is written from Keras' TensorFlow backend only": 1},
+           ["tests/test_conformance.py::test_pytest_plugin_runs_kit_on_named_stage"] + _RESUMED + [
+               "tests/test_distributed.py::" + name for name in (
+                   "test_mirrored_on_two_logical_cpus_matches_one_device",
+                   "test_two_workers_on_loopback_train_and_resume_together_like_one_process")],
+           {"KERAS_BACKEND": "jax"})
 
 PASSES = {p.name: p for p in (KERAS_2, TF_2_6, JAX)}
 

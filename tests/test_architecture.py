@@ -34,7 +34,7 @@ PLANTED = [
      "The host (zoo) knows only contracts"),
     ("datasets/tfds.py", "from resizer_plugin.zoo.training import pipeline", "Plugins import the contract"),
     ("backbones/small_cnn.py", "from resizer_plugin.datasets import photo_crops", "Plugins never import each other"),
-    ("runtimes/local.py", "from resizer_plugin.runtimes import ascend", "Plugins never import each other"),
+    ("runtimes/local/__init__.py", "from resizer_plugin.runtimes import ascend", "Plugins never import each other"),
     ("layers/resize.py", "from resizer_plugin.zoo import contract", "The layers are pure Keras"),
     ("compat/__init__.py", "from resizer_plugin import stages", "compat, the one door to Keras"),
     ("testing/conformance.py", "from resizer_plugin.zoo.training import run", "The conformance kit depends on"),

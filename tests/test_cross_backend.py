@@ -1,5 +1,6 @@
 """Keras 3 across backends, each in a process of its own: the layers and the kit with TensorFlow blocked from import
-under JAX, a .keras file saved on one backend giving the same outputs on the other, and which resize methods agree."""
+under JAX, a .keras file saved on one backend giving the same outputs on the other, which resize methods agree, a run
+trained on one backend resumed and evaluated on the other, and the host's refusals."""
 import json
 import os
 import subprocess
@@ -9,7 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from .builders import BLOCK_TENSORFLOW, ROOT
+from .builders import BLOCK_TENSORFLOW, ROOT, small_recipe, write_recipe
 from .passes import JAX, run_pass
 
 pytest.importorskip("jax", reason="jax is in the test extra")
@@ -122,11 +123,47 @@ def test_a_stage_author_runs_the_kit_on_jax_with_one_line(tmp_path):
     assert result.returncode == 0 and "10 passed" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
 
 
-def test_the_zoo_host_refuses_another_backend_in_one_line(tmp_path):
-    env = dict(os.environ, KERAS_BACKEND="jax")
+@pytest.mark.parametrize("backend, line", [
+    ("numpy", "zoo-run: error: zoo trains on Keras' TensorFlow or JAX backend; KERAS_BACKEND is 'numpy' (set it to "
+              "tensorflow or jax; the layers, the stages and the conformance kit run on PyTorch too: "
+              "docs/runtimes.md)"),
+    ("numpyx", "zoo-run: error: Keras cannot load its backend (KERAS_BACKEND='numpyx'): ValueError: Unable to import "
+               "backend : numpyx; zoo trains on tensorflow or jax")])
+def test_the_zoo_host_refuses_another_backend_in_one_line(tmp_path, backend, line):
+    env = dict(os.environ, KERAS_BACKEND=backend)
     result = subprocess.run([sys.executable, "-m", "resizer_plugin.zoo.cli", "quickstart", "--dry-run"],
                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
-    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
-        "zoo-run: error: zoo trains on Keras' TensorFlow backend; KERAS_BACKEND is 'jax' (unset it or set it to "
-        "tensorflow). The layers, the stages and the conformance kit run on jax too: docs/runtimes.md"], result.stderr
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [line], result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_what_needs_tensorflow_refuses_jax_in_one_line_naming_it(tmp_path):
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    result = subprocess.run([sys.executable, "-m", "resizer_plugin.zoo.cli", "quickstart", "--device", "ascend",
+                             "--dry-run"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "runtime: ascend needs Keras' TensorFlow backend (npu_device runs TensorFlow graphs); KERAS_BACKEND is " \
+           "'jax'" in result.stderr
+
+
+def _zoo_on(backend, *args):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "zoo")] + [str(a) for a in args],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.slow
+def test_a_run_trained_on_tensorflow_resumes_on_jax_and_is_measured_back_on_tensorflow(tmp_path):
+    recipe, run = write_recipe(tmp_path, small_recipe({"train.epochs": 2})), tmp_path / "run"
+    _zoo_on("tensorflow", "train", recipe, "--output-dir", run, "--set", "train.epochs=1")
+    resumed = _zoo_on("jax", "train", recipe, "--output-dir", run, "--resume")
+    assert "resumed from {}: 1 of 2 epochs done".format(run / "checkpoints" / "ckpt-1.npz") in resumed.stderr
+    assert "runtime: cpu (JAX, 1 device(s)" in resumed.stderr
+    _zoo_on("tensorflow", "eval", run, "--checkpoint", "last", "--json", tmp_path / "eval.json")
+    last_epoch = (run / "history.csv").read_text().splitlines()[-1].split(",")
+    header = (run / "history.csv").read_text().splitlines()[0].split(",")
+    measured = json.loads((tmp_path / "eval.json").read_text())
+    assert measured["accuracy"] == pytest.approx(float(last_epoch[header.index("val_accuracy")]), abs=1e-6)
+    assert measured["loss"] == pytest.approx(float(last_epoch[header.index("val_loss")]), rel=1e-4)

@@ -1,9 +1,12 @@
 """A checkpoint cut short (a full disk, an interrupted copy): skipped with a warning for the newest intact one by
---resume, eval, predict and export; one line, exit 2, where none is intact."""
+--resume, eval, predict and export; one line, exit 2, where none is intact, where the checkpoints are the TensorFlow
+ones of earlier versions, or where one does not fit the recipe."""
 import glob
+import os
 import shutil
 
 import pytest
+import yaml
 
 from .builders import tear, write_recipe, zoo
 from .conftest import SMALL_RECIPE
@@ -62,3 +65,29 @@ def test_resume_with_every_checkpoint_torn_is_one_line(copied_run, tmp_path):
         tear(checkpoint)
     result = zoo("train", write_recipe(tmp_path, SMALL_RECIPE, "small.yaml"), "--output-dir", copied_run, "--resume")
     assert result.exit_code == 2 and "can be read whole" in result.output and "Traceback" not in result.output
+
+
+def test_the_tensorflow_checkpoints_of_earlier_versions_are_refused_not_trained_over(copied_run, tmp_path):
+    checkpoints = copied_run / "checkpoints"
+    shutil.rmtree(str(checkpoints))
+    checkpoints.mkdir()
+    for name in ("checkpoint", "ckpt-3.index", "ckpt-3.data-00000-of-00001"):
+        (checkpoints / name).write_bytes(b"written by resizer-plugin 0.1")
+    history = (copied_run / "history.csv").read_text()
+    for result in (zoo("eval", copied_run),
+                   zoo("train", write_recipe(tmp_path, SMALL_RECIPE, "small.yaml"), "--output-dir", copied_run,
+                       "--resume")):
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "TensorFlow checkpoints (ckpt-N.index), written by resizer-plugin before 0.2.0" in result.output
+    assert (copied_run / "history.csv").read_text() == history and sorted(os.listdir(str(checkpoints))) == [
+        "checkpoint", "ckpt-3.data-00000-of-00001", "ckpt-3.index"]
+
+
+def test_a_checkpoint_that_does_not_fit_the_recipe_is_one_line(copied_run):
+    recipe = yaml.safe_load((copied_run / "recipe.yaml").read_text())
+    recipe["model"]["backbone"]["filters"] *= 2  # another model than the one the checkpoints hold
+    (copied_run / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    result = zoo("eval", copied_run)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "does not fit this model: it holds" in result.output and "was the recipe changed since it was saved?" in \
+        result.output

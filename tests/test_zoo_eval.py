@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from resizer_plugin import compat
 from resizer_plugin.zoo.evaluate import classification_report
 
 from .builders import zoo
@@ -23,6 +24,7 @@ def _history(run_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.jax
 @pytest.mark.keras2
 def test_the_best_checkpoint_on_the_validation_split_reproduces_training(run_dir):
     result = zoo("eval", run_dir)
@@ -32,7 +34,7 @@ def test_the_best_checkpoint_on_the_validation_split_reproduces_training(run_dir
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert report["accuracy"] == pytest.approx(metrics["best_val_accuracy"], abs=1e-6)
     assert report["loss"] == pytest.approx(best["val_loss"], rel=1e-4)
-    assert report["split"] == "val" and report["examples"] == 24 and report["checkpoint"].endswith("best/ckpt-{}".format(
+    assert report["split"] == "val" and report["examples"] == 24 and report["checkpoint"].endswith("best/ckpt-{}.npz".format(
         int(best["epoch"]) + 1))
     assert sum(row["support"] for row in report["per_class"].values()) == 24
     assert np.sum(report["confusion_matrix"]) == 24 and "top_5_accuracy" not in report  # 4 classes
@@ -108,6 +110,7 @@ def _write_validation_crops(run_dir, folder):
 
 
 @pytest.mark.slow
+@pytest.mark.jax
 def test_predict_classifies_files_as_the_pipeline_feeds_the_model(run_dir, tmp_path):
     """The validation crops as files: predict's top-1 agrees with eval's accuracy on the same images."""
     folder = tmp_path / "crops"
@@ -132,8 +135,6 @@ def test_predict_classifies_files_as_the_pipeline_feeds_the_model(run_dir, tmp_p
 
 def _pipeline_probabilities(run_dir):
     """The model's probabilities for the validation split, fed by the training pipeline itself."""
-    import tensorflow as tf
-
     from resizer_plugin.zoo.finished_run import open_run
     from resizer_plugin.zoo.training.pipeline import make_pipeline
 
@@ -141,7 +142,7 @@ def _pipeline_probabilities(run_dir):
     data = run.recipe.data
     raw = run.recipe.dataset.load(run.recipe.dataset_options, "val", None)
     batches = make_pipeline(raw, data.image_size, 8, len(run.class_names), False, None, one_hot=False)
-    return np.concatenate([tf.cast(run.model.model(images, training=False), tf.float32).numpy()
+    return np.concatenate([compat.to_numpy(run.model.model(images.numpy(), training=False)).astype(np.float32)
                            for images, _ in batches])
 
 

@@ -57,19 +57,21 @@ def _artifact_outputs(fmt, path, images):
 
 
 @pytest.mark.slow
+@pytest.mark.jax
 @pytest.mark.keras2
 def test_every_format_is_checked_in_a_fresh_process_and_matches_keras(small_run, tmp_path, monkeypatch):
     exports = []
     monkeypatch.setattr(compat, "export_saved_model", lambda *args: exports.append(export_saved_model(*args)))
     out = tmp_path / "served"
-    result = zoo("export", small_run, "--format", "keras,savedmodel,tflite,onnx", "--output", out)
+    formats = ["keras"] + ["onnx"] * (compat.BACKEND == "tensorflow") + ["savedmodel", "tflite"]  # ONNX: TF only
+    result = zoo("export", small_run, "--format", ",".join(formats), "--output", out)
     assert result.exit_code == 0, result.output
     assert len(exports) == 1  # one SavedModel: the artifact is a copy of what the TFLite converter reads
     report = json.loads((out / "export.json").read_text())
-    assert report["classes"] == ["chelsea", "coffee", "astronaut", "rocket"]
+    assert report["classes"] == ["chelsea", "coffee", "astronaut", "rocket"] and report["backend"] == compat.BACKEND
     assert report["input"] == {"name": "image", "dtype": "uint8", "shape": [None, 48, 48, 3]}
     records = {r["format"]: r for r in report["artifacts"]}
-    assert sorted(records) == ["keras", "onnx", "savedmodel", "tflite"]
+    assert sorted(records) == formats
     images = _photos()
     expected = np.asarray(_open(small_run).model.model(images, training=False))
     assert np.allclose(expected.sum(axis=1), 1.0, atol=1e-5) and expected.std() > 0.01
@@ -144,12 +146,27 @@ def test_the_serving_graph_holds_stock_ops_even_where_the_runtime_trains_with_cp
     assert "SpaceToDepth" not in _tf_op_types(tf.function(lambda x: serving(x, training=False)), spec)
 
 
+ONNX_FROM_TENSORFLOW_ONLY = "ONNX is written from Keras' TensorFlow backend only"
+
+
 def test_a_missing_tool_names_the_extra(small_run, monkeypatch):
+    if compat.BACKEND != "tensorflow":
+        pytest.skip(ONNX_FROM_TENSORFLOW_ONLY)
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tf2onnx" else find_spec(name, *a))
     result = zoo("export", small_run, "--format", "savedmodel,onnx")
     assert result.exit_code == 2
     assert "needs tf2onnx, not installed: pip install 'resizer-plugin[export]'" in result.output
+
+
+def test_onnx_from_jax_is_one_line_with_the_command_that_writes_it(small_run):
+    if compat.BACKEND == "tensorflow":
+        pytest.skip(ONNX_FROM_TENSORFLOW_ONLY)
+    result = zoo("export", small_run, "--format", "keras,onnx")
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "--format keras,onnx: onnx is not written from Keras' jax backend (its converter reads TensorFlow " \
+           "functions); the run's checkpoints are backend-neutral: KERAS_BACKEND=tensorflow zoo export RUN --format " \
+           "onnx" in result.output
 
 
 def test_without_litert_tflite_files_are_checked_with_tensorflows_interpreter(monkeypatch):

@@ -64,8 +64,11 @@ def jit_compile_argument(enabled):
 
 @functools.lru_cache(maxsize=None)
 def convolves_in(dtype):
-    """Whether TensorFlow computes a 2-D convolution in ``dtype`` (a name, e.g. "bfloat16") on its default device:
-    TensorFlow 2.6's own CPU kernels have no bfloat16 Conv2D, so mixed_bfloat16 cannot train there."""
+    """Whether the backend computes a 2-D convolution in ``dtype`` (a name, e.g. "bfloat16") on its default device:
+    XLA (JAX) and PyTorch do in every float type; TensorFlow 2.6's own CPU kernels have no bfloat16 Conv2D, so
+    mixed_bfloat16 cannot train there."""
+    if BACKEND != "tensorflow":
+        return True
     import tensorflow as tf
 
     images, kernel = tf.ones((1, 4, 4, 1), dtype), tf.ones((3, 3, 1, 1), dtype)
@@ -77,10 +80,7 @@ def convolves_in(dtype):
 
 
 def mixed_policies():
-    """The mixed Keras policies whose compute dtype the backend convolves in: both on JAX and PyTorch, on TensorFlow
-    those it does (see :func:`convolves_in`)."""
-    if BACKEND != "tensorflow":
-        return ["mixed_float16", "mixed_bfloat16"]
+    """The mixed Keras policies whose compute dtype the backend convolves in (see :func:`convolves_in`)."""
     return [policy for policy, compute in (("mixed_float16", "float16"), ("mixed_bfloat16", "bfloat16"))
             if convolves_in(compute)]
 

@@ -5,7 +5,7 @@ import types
 import tensorflow as tf
 
 __all__ = ["arange", "cast", "depthwise_conv", "einsum", "image", "leaky_relu", "log", "maximum", "mean", "minimum",
-           "reshape", "shape", "tanh", "tile"]
+           "reshape", "shape", "tanh", "tile", "where"]
 
 arange = tf.range
 einsum = tf.einsum
@@ -15,6 +15,7 @@ minimum = tf.minimum
 reshape = tf.reshape
 tanh = tf.tanh
 tile = tf.tile
+where = tf.where
 
 
 def cast(x, dtype):

@@ -1,8 +1,8 @@
 """``zoo eval``: a run's model on a split, measured as training measured it, plus what training did not report:
 top-5 accuracy (more than 5 classes), per-class precision, recall and F1, and the confusion matrix."""
 import numpy as np
-import tensorflow as tf
 
+from ..compat import to_numpy
 from .training.optimization import loss_and_metrics
 from .training.pipeline import split_batches
 
@@ -16,10 +16,11 @@ def _predictions(run, split):
     loss_fn, _ = loss_and_metrics(run.recipe.train)
     probabilities, labels, loss = [], [], 0.0
     for images, targets in batches:
-        batch = tf.cast(run.model.model(images, training=False), tf.float32)
-        loss += float(loss_fn(targets, batch)) * int(batch.shape[0])
-        probabilities.append(batch.numpy())
-        labels.append(np.argmax(targets.numpy(), axis=1) if one_hot else targets.numpy())
+        targets = targets.numpy()
+        batch = to_numpy(run.model.model(images.numpy(), training=False)).astype(np.float32)
+        loss += float(to_numpy(loss_fn(targets, batch))) * len(batch)
+        probabilities.append(batch)
+        labels.append(np.argmax(targets, axis=1) if one_hot else targets)
     return np.concatenate(probabilities), np.concatenate(labels).astype(int), loss
 
 

@@ -2,6 +2,8 @@
 the stages are), training curves, a confusion matrix, a contact sheet; and the figure helpers other pictures use."""
 import numpy as np
 
+from ..compat import to_numpy
+
 __all__ = ["STAGES_CAPTION", "confusion_matrix", "contact_sheet", "pyplot", "save_figure", "stages_comparison",
            "training_curves", "transform_comparison"]
 
@@ -61,7 +63,7 @@ def transform_comparison(images, transform, path, target_size, title=None, label
     plt = pyplot()
     images = np.asarray(images, dtype=np.float32)
     bilinear = tf.image.resize(images, target_size, method="bilinear").numpy()
-    made = np.asarray(tf.cast(transform(images, training=False), tf.float32))
+    made = to_numpy(transform(images, training=False)).astype(np.float32)
     rows = len(images)
     figure, axes = plt.subplots(rows, 4, figsize=(8.8, 2.3 * rows + 0.5 + (0.3 if title else 0)), squeeze=False)
     height, width = images.shape[1:3]
@@ -78,11 +80,9 @@ def transform_comparison(images, transform, path, target_size, title=None, label
 def stages_comparison(stages_model, images, path, title, label):
     """:func:`transform_comparison` of a recipe's stages (``stages_model``: uint8 image -> last stage's output) on
     uint8 ``images``. Stages without a rescale stay in 0..255: those are shown on the [0, 1] scale too."""
-    import tensorflow as tf
-
     def through_the_stages(floats, training=False):
-        out = tf.cast(stages_model(tf.cast(tf.round(floats * 255.0), tf.uint8), training=False), tf.float32)
-        return out / 255.0 if float(np.median(out.numpy())) > 2.0 else out
+        out = to_numpy(stages_model(np.round(floats * 255.0).astype(np.uint8), training=False)).astype(np.float32)
+        return out / 255.0 if float(np.median(out)) > 2.0 else out
     target_size = tuple(stages_model.output.shape[1:3])
     return transform_comparison(images.astype(np.float32) / 255.0, through_the_stages, path, target_size,
                                 title=title, label=label)

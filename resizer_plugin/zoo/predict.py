@@ -5,6 +5,7 @@ from typing import List, NamedTuple, Tuple
 import numpy as np
 import tensorflow as tf
 
+from ..compat import to_numpy
 from ..images import image_problem
 from .training.pipeline import to_uint8_image
 
@@ -54,5 +55,5 @@ def predict(run, files, top_k=3):
         for start in range(0, len(readable), data.batch_size):
             batch = run.model.model(images[start:start + data.batch_size], training=False)
             rows += [(path, _top(p, run.class_names, top_k)) for path, p in
-                     zip(readable[start:start + data.batch_size], tf.cast(batch, tf.float32).numpy())]
+                     zip(readable[start:start + data.batch_size], to_numpy(batch).astype(np.float32))]
     return Predictions(rows, skipped, images)

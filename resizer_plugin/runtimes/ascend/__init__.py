@@ -46,6 +46,11 @@ class AscendRuntime(Runtime):
         return None
 
     def validate(self, config):
+        from ...compat import BACKEND
+
+        if BACKEND != "tensorflow":  # npu_device places TensorFlow's graphs on the NPU
+            raise self._error(None, "ascend needs Keras' TensorFlow backend (npu_device runs TensorFlow graphs); "
+                                    "KERAS_BACKEND is {!r}".format(BACKEND))
         options = resolve_options(super().validate(config), self._error)
         try:
             cluster()

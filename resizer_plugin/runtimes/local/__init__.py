@@ -1,9 +1,11 @@
-"""CPU and GPU runtimes: dtype policy, tf.distribute strategy, XLA; and ``auto``, which picks the best available.
+"""CPU and GPU runtimes: dtype policy, distribution strategy, XLA; and ``auto``, which picks the best available.
 
-TensorFlow is imported when a runtime starts, not when this module loads: the CLI reads every runtime's launch
-flags before it sets the TensorFlow environment (oneDNN, logging) that is read once, at TensorFlow's import.
+On Keras' TensorFlow backend (and tf.keras 2) the strategy is ``tf.distribute``'s; on JAX it is
+``keras.distribution``'s (``keras_distribution``). TensorFlow is imported when a runtime starts, not when this module
+loads: the CLI reads every runtime's launch flags before it sets the TensorFlow environment (oneDNN, logging) that
+is read once, at TensorFlow's import.
 """
-from ..zoo.contract import Option, Runtime, RuntimeSession, boolean, choice, integer
+from ...zoo.contract import Option, Runtime, RuntimeSession, boolean, choice, integer
 
 __all__ = ["cpu", "gpu", "auto", "BF16_FLAGS", "LocalRuntime", "auto_policy", "cpu_conv_forms_pay_off", "cpu_flags"]
 
@@ -22,8 +24,9 @@ def _options():
                                 "else float32, the reason in the log"),
             "jit_compile": Option(boolean(), False, "compile the train step with XLA"),
             "strategy": Option(choice(STRATEGIES), "default",
-                               "tf.distribute: default (one device), mirrored (all local devices), "
-                               "multi_worker (hosts listed in TF_CONFIG)")}
+                               "default (one device), mirrored (all local devices), multi_worker (one process per "
+                               "host: TF_CONFIG on Keras 2, KERAS_DISTRIBUTION_* on JAX); tf.distribute on "
+                               "TensorFlow, keras.distribution.DataParallel on JAX")}
 
 
 def cpu_flags():
@@ -40,6 +43,12 @@ def cpu_flags():
 
 def _gpu_capability():
     """(major, minor) compute capability of the first visible GPU, or None."""
+    from ...compat import BACKEND
+
+    if BACKEND == "jax":
+        from .keras_distribution import gpu_capability
+
+        return gpu_capability()
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -68,7 +77,7 @@ def auto_policy(device_type, flags, capability, convolves_in):
 def cpu_conv_forms_pay_off():
     """Whether LearnableResizer's CPU convolution forms (``layers.conv_forms("cpu")``) are faster on this CPU:
     measured so with TensorFlow's own (Eigen) kernels only; with its oneDNN kernels the stock forms were faster."""
-    from ..compat import onednn_enabled
+    from ...compat import onednn_enabled
 
     return not onednn_enabled()
 
@@ -122,7 +131,7 @@ class LocalSession(RuntimeSession):
         self.task, self.cluster_tasks = _tasks(strategy)
 
     def computation_scope(self):
-        from ..layers import conv_forms
+        from ...layers import conv_forms
 
         return conv_forms(self.conv_forms)
 
@@ -144,22 +153,36 @@ class LocalRuntime(Runtime):
         self.device_type, self.mixed_policy = device_type, mixed_policy
 
     def validate(self, config):
-        from ..compat import IS_KERAS_3, XLA_IN_COMPILE, keras
+        from ...compat import BACKEND, IS_KERAS_3, XLA_IN_COMPILE, keras
 
         options = super().validate(config)
-        if options["strategy"] == "multi_worker" and IS_KERAS_3:
-            raise self._error("strategy", "multi_worker needs Keras 2 (pip install tf-keras; TF_USE_LEGACY_KERAS=1): "
-                                          "Keras 3's fit fails under MultiWorkerMirroredStrategy "
-                                          "(keras-team/keras#20585)")
+        if options["strategy"] == "multi_worker":
+            self._check_multi_worker(BACKEND, IS_KERAS_3)
         if options["jit_compile"] and not XLA_IN_COMPILE:
             raise self._error("jit_compile", "needs Model.compile(jit_compile=...), which came with tf.keras 2.8; this "
                                              "is Keras {}".format(keras.__version__))
         return options
 
+    def _check_multi_worker(self, backend, is_keras_3):
+        """multi_worker runs on JAX with its job's variables set, and on Keras 2; Keras 3 on TensorFlow refuses."""
+        if backend == "jax":
+            from .keras_distribution import job_variables_missing
+
+            missing = job_variables_missing()
+            if missing:
+                raise self._error("strategy", "multi_worker on JAX needs the job's addresses: set {} (docs/runtimes.md"
+                                              ", several hosts)".format(", ".join(missing)))
+        elif is_keras_3:
+            raise self._error("strategy", "multi_worker on Keras 3 needs KERAS_BACKEND=jax (keras.distribution), or "
+                                          "Keras 2 (pip install tf-keras; TF_USE_LEGACY_KERAS=1): Keras 3's fit fails "
+                                          "under TensorFlow's MultiWorkerMirroredStrategy (keras-team/keras#20585)")
+
     def _policy(self, precision):
         """(Keras policy, why precision: auto chose it, or None) for the recipe's ``precision``."""
-        from ..compat import convolves_in
+        from ...compat import BACKEND, convolves_in
 
+        if precision == "auto" and BACKEND == "jax" and self.device_type == "CPU":
+            return "float32", "JAX trains slower in bfloat16 on the CPU (docs/performance.md)"
         if precision == "auto":
             return auto_policy(self.device_type, cpu_flags(), _gpu_capability(), convolves_in)
         policy = self.mixed_policy if precision == "mixed" else "float32"
@@ -168,22 +191,28 @@ class LocalRuntime(Runtime):
 
     def _check_policy(self, policy):
         """Refuse a mixed policy whose compute dtype this TensorFlow cannot convolve in on this device."""
-        import tensorflow as tf
-
-        from ..compat import convolves_in, keras
+        from ...compat import convolves_in, keras
 
         compute = keras.mixed_precision.Policy(policy).compute_dtype
         if compute != "float32" and not convolves_in(compute):
+            import tensorflow as tf
+
             raise self._error("precision", "mixed ({}) cannot train here: TensorFlow {} has no {} convolution on "
                                            "the {}; use precision: float32".format(policy, tf.__version__, compute,
                                                                                   self.device_type))
 
     def unavailable_reason(self):
+        from ...compat import BACKEND
+
+        if self.device_type != "GPU":
+            return None
+        if BACKEND == "jax":
+            from .keras_distribution import has_gpu
+
+            return None if has_gpu() else "JAX sees no GPU here"
         import tensorflow as tf
 
-        if self.device_type == "GPU" and not tf.config.list_physical_devices("GPU"):
-            return "TensorFlow sees no GPU here"
-        return None
+        return None if tf.config.list_physical_devices("GPU") else "TensorFlow sees no GPU here"
 
     def _place(self, options):
         import tensorflow as tf
@@ -196,9 +225,27 @@ class LocalRuntime(Runtime):
     def _conv_forms(self):
         return "cpu" if self.device_type == "CPU" and cpu_conv_forms_pay_off() else "stock"
 
-    def start(self, options):
-        from ..compat import keras, onednn_enabled
+    def _start_jax(self, options):
+        from ...compat import keras
+        from . import keras_distribution
 
+        keras_distribution.place(self.device_type, options.get("logical_devices", 1))
+        policy, why = self._policy(options["precision"])
+        keras.mixed_precision.set_global_policy(policy)
+        strategy = keras_distribution.distribution(options["strategy"], self.device_type)
+        session = keras_distribution.JaxSession(strategy)
+        session.description = "{} (JAX, {} device(s){}, {}, {} strategy{}, jax.jit, stock resizer convolutions)".format(
+            self.name, strategy.num_replicas_in_sync,
+            " in {} processes".format(session.processes) if session.processes > 1 else "",
+            policy + (" (precision auto: {})".format(why) if why else ""), options["strategy"],
+            ": keras.distribution.DataParallel" if strategy.keras_distribution else "")
+        return session
+
+    def start(self, options):
+        from ...compat import BACKEND, keras, onednn_enabled
+
+        if BACKEND == "jax":
+            return self._start_jax(options)
         self._place(options)
         policy, why = self._policy(options["precision"])
         keras.mixed_precision.set_global_policy(policy)

@@ -90,14 +90,22 @@ def configure_tensorflow():
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", onednn)
 
 
-def refuse_other_backends(command):
-    """Stop ``command`` (zoo or zoo-run) in one line, exit 2, where Keras 3 runs on another backend than TensorFlow's:
-    the host's input pipeline, checkpoints and exports are TensorFlow's (the layers, stages and kit run on any)."""
-    from ...compat import BACKEND
+#: the Keras backends zoo trains on
+HOST_BACKENDS = ("tensorflow", "jax")
 
-    if BACKEND != "tensorflow":
-        fail("zoo trains on Keras' TensorFlow backend; KERAS_BACKEND is {!r} (unset it or set it to tensorflow). The "
-             "layers, the stages and the conformance kit run on {} too: docs/runtimes.md".format(BACKEND, BACKEND),
+
+def refuse_other_backends(command):
+    """Stop ``command`` (zoo or zoo-run) in one line, exit 2, where Keras 3 runs on a backend the host does not train
+    on (:data:`HOST_BACKENDS`), or one Keras cannot load."""
+    try:
+        from ...compat import BACKEND
+    except (ImportError, ValueError) as error:  # Keras names an unknown or uninstalled backend so
+        fail("Keras cannot load its backend (KERAS_BACKEND={!r}): {}: {}; zoo trains on {}".format(
+            os.environ.get("KERAS_BACKEND", ""), type(error).__name__, str(error).strip().splitlines()[-1],
+            " or ".join(HOST_BACKENDS)), command=command)
+    if BACKEND not in HOST_BACKENDS:
+        fail("zoo trains on Keras' TensorFlow or JAX backend; KERAS_BACKEND is {!r} (set it to tensorflow or jax; the "
+             "layers, the stages and the conformance kit run on PyTorch too: docs/runtimes.md)".format(BACKEND),
              command=command)
 
 

@@ -31,7 +31,8 @@ class RuntimeSession:
     policy itself when it starts.
 
     Args:
-        strategy: the ``tf.distribute`` strategy the model is built and trained under.
+        strategy: the distribution strategy the model is built and trained under: ``tf.distribute``'s, or any object
+            with ``scope()`` and ``num_replicas_in_sync`` (on JAX, where ``keras.distribution`` is set for the process).
         jit_compile: compile the train step with XLA.
         static_shapes: the device needs every batch full (the host drops the last partial batch).
         description: one line for the log and metrics.json (the runtime, its devices and precision).

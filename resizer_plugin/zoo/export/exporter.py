@@ -17,7 +17,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from ...compat import keras
+from ...compat import BACKEND, keras
 from ..training.checkpoints import restore_model
 from ..training.model import build_model
 from ..training.pipeline import split_batches
@@ -47,6 +47,11 @@ def parse_formats(text, quantize=None):
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ExportError("--quantize {!r}: choose from {}".format(quantize, ", ".join(QUANTIZATIONS)))
     needed = chosen + (["tflite"] if quantize else [])
+    elsewhere = [name for name in needed if BACKEND not in BY_NAME[name].backends]
+    if elsewhere:
+        raise ExportError("--format {}: {} is not written from Keras' {} backend (its converter reads TensorFlow "
+                          "functions); the run's checkpoints are backend-neutral: KERAS_BACKEND=tensorflow zoo export "
+                          "RUN --format {}".format(text, ", ".join(elsewhere), BACKEND, ",".join(elsewhere)))
     missing = sorted({tool for name in needed for tool in BY_NAME[name].missing_tools()})
     if missing:
         raise ExportError("--format {}: needs {}, not installed: {}".format(text, ", ".join(missing), EXTRA))
@@ -213,7 +218,8 @@ def _write_report(run, model, output_dir, records):
     report = {"run": run.run_dir.root, "checkpoint": run.checkpoint, "classes": run.class_names,
               "input": {"name": "image", "dtype": "uint8", "shape": [None] + list(model.input_shape[1:])},
               "output": "float32 probabilities of the classes, in the order of 'classes'",
-              "tolerance": TOLERANCE, "tensorflow": tf.__version__, "keras": keras.__version__, "artifacts": records}
+              "tolerance": TOLERANCE, "tensorflow": tf.__version__, "keras": keras.__version__, "backend": BACKEND,
+              "artifacts": records}
     with open(report_file + ".tmp", "w") as handle:
         json.dump(report, handle, indent=2)
     os.replace(report_file + ".tmp", report_file)

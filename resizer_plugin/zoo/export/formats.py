@@ -25,13 +25,15 @@ QUANTIZATIONS = ("float16", "dynamic-int8")
 class ExportFormat(NamedTuple):
     """One artifact kind. ``write(built, path, workdir, quantize)`` writes the run's model (a RecipeModel) to
     ``path``; ``load(path, plugins)`` (in the check's fresh process) returns ``run(inputs) -> float32 outputs``;
-    ``tools``: modules it needs besides TensorFlow, any one of each tuple's alternatives."""
+    ``tools``: modules it needs besides TensorFlow, any one of each tuple's alternatives; ``backends``: the Keras
+    backends it is written from."""
     name: str
     file: str
     help: str
     write: Callable
     load: Callable
     tools: Tuple[Tuple[str, ...], ...] = ()
+    backends: Tuple[str, ...] = ("tensorflow", "jax")
 
     def file_name(self, quantize=None):
         """The artifact's name in the export folder: ``{model_suffix}`` is what ``Model.save`` writes here (.keras
@@ -179,7 +181,7 @@ FORMATS = (
     ExportFormat("tflite", "model.tflite", "TFLite, built-in ops only", _write_tflite, _load_tflite,
                  (("ai_edge_litert", "tensorflow"),)),  # LiteRT, else tf.lite.Interpreter
     ExportFormat("onnx", "model.onnx", "ONNX, opset {} (needs the [export] extra)".format(ONNX_OPSET), _write_onnx,
-                 _load_onnx, (("tf2onnx",), ("onnxruntime",))),
+                 _load_onnx, (("tf2onnx",), ("onnxruntime",)), backends=("tensorflow",)),  # tf2onnx converts tf.function
     ExportFormat("backbone", "backbone.weights.h5", "the backbone's weights alone, for a recipe's "
                  "model.backbone.weights", _write_backbone, _load_backbone),
 )

@@ -3,7 +3,7 @@ from typing import List, NamedTuple
 
 import numpy as np
 
-from ...compat import keras, set_random_seed
+from ...compat import BACKEND, keras, set_random_seed
 from ..contract import ImageSpec
 
 __all__ = ["ModelError", "RecipeModel", "build_model", "count_parameters", "set_batch_norm_momentum",
@@ -97,8 +97,11 @@ def set_batch_norm_momentum(model, momentum):
 
 def synchronize_batch_norm(model):
     """Make every BatchNormalization use the global batch's statistics across replicas, so that training on N
-    replicas computes what one device would on the whole batch."""
+    replicas computes what one device would on the whole batch; the number of them. On JAX they do already: a
+    sharded batch is one array to the compiled step (and Keras refuses ``synchronized`` there)."""
     layers = _batch_norm_layers(model)
+    if BACKEND == "jax":
+        return len(layers)
     for layer in layers:
         layer.synchronized = True
         if hasattr(layer, "fused"):  # Keras 2 has no synchronized fused kernel

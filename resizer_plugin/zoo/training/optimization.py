@@ -1,8 +1,6 @@
 """What the model is trained with: the optimizer and its learning-rate schedule, the loss and the metrics a recipe's
 ``train:`` names."""
-import tensorflow as tf
-
-from ...compat import keras
+from ...compat import keras, ops, to_numpy
 from ..config.schema import Optimizer, Train
 
 __all__ = ["Warmup", "build_optimizer", "build_optimizer_variables", "current_learning_rate", "learning_rate",
@@ -18,10 +16,10 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
         self.learning_rate, self.warmup_steps, self.after = learning_rate, warmup_steps, after
 
     def __call__(self, step):
-        step = tf.cast(step, tf.float32)
+        step = ops.cast(step, "float32")
         warming = self.learning_rate * (step + 1.0) / float(self.warmup_steps)
-        later = self.after(tf.maximum(step - self.warmup_steps, 0.0)) if self.after else self.learning_rate
-        return tf.where(step < self.warmup_steps, warming, tf.cast(later, tf.float32))
+        later = self.after(ops.maximum(step - self.warmup_steps, 0.0)) if self.after else self.learning_rate
+        return ops.where(step < self.warmup_steps, warming, ops.cast(later, "float32"))
 
     def get_config(self):
         """The config Keras serializes a model's optimizer with (TensorBoard's graph summary does so)."""
@@ -59,7 +57,7 @@ def current_learning_rate(optimizer):
     rate = schedule if isinstance(schedule, is_schedule) else getattr(optimizer, "learning_rate", None)
     if isinstance(rate, is_schedule):
         rate = rate(optimizer.iterations)
-    return None if rate is None else float(tf.convert_to_tensor(rate).numpy())  # a distributed variable too
+    return None if rate is None else float(to_numpy(rate))  # a distributed variable too
 
 
 def _check_available(config: Optimizer):
