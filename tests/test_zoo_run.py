@@ -223,20 +223,22 @@ def test_a_run_killed_inside_an_epoch_resumes_there_and_ends_on_the_same_optimiz
     assert final.endswith("ckpt-2.npz") and _optimizer_step(final) == 2 * 10  # as many steps as an uninterrupted run
 
 
-#: run as ``python -c DRIVER recipe args...``: zoo-run whose training crashes inside ``fit``'s train step (the
-#: resizer's batch norm raises when called for training)
+#: run as ``python -c DRIVER recipe args...``: zoo-run whose training crashes inside ``fit``'s train step (every
+#: batch norm raises when called for training: Keras' own, and the fused one that replaces it on Keras 3)
 CRASH_DRIVER = """
 import sys
+from resizer_plugin.compat import keras
 from resizer_plugin.layers import fused_batch_norm
 
-real_call = fused_batch_norm.FusedBatchNormalization.call
+def crashing(real_call):
+    def call(self, inputs, training=None, **kwargs):
+        if training:
+            raise RuntimeError("a crash inside fit")
+        return real_call(self, inputs, training=training, **kwargs)
+    return call
 
-def crash(self, inputs, training=None, **kwargs):
-    if training:
-        raise RuntimeError("a crash inside fit")
-    return real_call(self, inputs, training=training, **kwargs)
-
-fused_batch_norm.FusedBatchNormalization.call = crash
+for layer in (keras.layers.BatchNormalization, fused_batch_norm.FusedBatchNormalization):
+    layer.call = crashing(layer.call)
 from resizer_plugin.zoo.cli import run_zoo_run
 sys.argv[0] = "zoo-run"
 run_zoo_run()
@@ -251,7 +253,7 @@ def test_a_crash_inside_fit_ends_the_process_with_the_traceback_in_the_log(tmp_p
     args = [os.path.join(RECIPES, "quickstart.yaml"), "--output-dir", str(out), "--device", "cpu", "--set",
             "runtime.logical_devices=2", "--set", "runtime.strategy=mirrored", "--set", "train.steps_per_epoch=6",
             "--set", "data.shuffle_buffer=1", "--set", "runtime.precision=float32"]
-    result = subprocess.run([sys.executable, "-c", CRASH_DRIVER] + args, capture_output=True, text=True, timeout=240)
+    result = subprocess.run([sys.executable, "-c", CRASH_DRIVER] + args, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr[-3000:]
     assert "zoo-run: error: training failed: RuntimeError: " in result.stderr and result.stderr.strip().endswith(
         "  the traceback is in {}; completed epochs are checkpointed in {} (rerun with --resume)".format(
