@@ -50,6 +50,18 @@ def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path):
     assert float(mirrored[-1]["loss"]) < float(mirrored[0]["loss"])  # it trains
 
 
+def test_on_jax_a_global_batch_that_does_not_divide_by_the_devices_is_one_line(tmp_path):
+    if not ON_JAX:
+        pytest.skip("tf.distribute splits uneven batches itself")
+    command = [sys.executable, "-m", "resizer_plugin.zoo.cli", os.path.join(RECIPES, "quickstart.yaml"),
+               "--output-dir", str(tmp_path / "run"), "--device", "cpu", "--set", "runtime.logical_devices=2",
+               "--set", "runtime.strategy=mirrored", "--set", "data.batch_size=15"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].endswith(
+        "data.batch_size 15 does not divide by the 2 devices the batch is split over: choose a multiple of 2"), \
+        result.stderr[-2000:]
+
+
 def test_logical_devices_after_tensorflow_started_is_a_clear_error():
     import tensorflow as tf
 
