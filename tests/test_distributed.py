@@ -50,6 +50,16 @@ def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path):
     assert float(mirrored[-1]["loss"]) < float(mirrored[0]["loss"])  # it trains
 
 
+def test_logical_devices_after_jax_started_is_a_clear_error():
+    jax = pytest.importorskip("jax", reason="jax is in the test extra")
+    from resizer_plugin.runtimes.local.keras_distribution import place
+
+    present = len(jax.devices("cpu"))  # JAX's devices are set up now
+    with pytest.raises(RuntimeError, match="JAX already set up {} CPU device.s. in this process; run zoo-run in a "
+                                           "fresh process".format(present)):
+        place("CPU", present + 1)
+
+
 def test_on_jax_a_global_batch_that_does_not_divide_by_the_devices_is_one_line(tmp_path):
     if not ON_JAX:
         pytest.skip("tf.distribute splits uneven batches itself")

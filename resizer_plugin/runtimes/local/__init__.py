@@ -146,7 +146,7 @@ class LocalSession(RuntimeSession):
 
 
 class LocalRuntime(Runtime):
-    """TensorFlow on this host's CPU or GPUs."""
+    """Keras on this host's CPU or GPUs, through TensorFlow or JAX (the backend Keras runs on)."""
 
     def __init__(self, name, device_type, mixed_policy, description, options):
         super().__init__(name, options=options, description=description)
@@ -259,10 +259,10 @@ class LocalRuntime(Runtime):
         return LocalSession(strategy, options["jit_compile"], description, forms)
 
 
-cpu = LocalRuntime("cpu", "CPU", "mixed_bfloat16", "TensorFlow on the CPU", dict(
+cpu = LocalRuntime("cpu", "CPU", "mixed_bfloat16", "the CPU (TensorFlow or JAX)", dict(
     _options(), logical_devices=Option(integer(min=1, max=64), 1, "split the CPU into N logical devices, e.g. to try "
                                                                   "strategy: mirrored on one host")))
-gpu = LocalRuntime("gpu", "GPU", "mixed_float16", "TensorFlow on the visible GPUs", _options())
+gpu = LocalRuntime("gpu", "GPU", "mixed_float16", "the visible GPUs (TensorFlow or JAX)", _options())
 
 
 class AutoRuntime(Runtime):

@@ -19,37 +19,38 @@ JOB_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PRO
                  "KERAS_DISTRIBUTION_PROCESS_ID")
 
 
-def _initialized():
-    from jax._src import xla_bridge
-
-    return bool(xla_bridge._backends)
-
-
 def place(device_type, logical_devices=1):
     """Choose JAX's platform (the CPU for ``device_type`` "CPU") and split the CPU into ``logical_devices``, before
     JAX sets its devices up; keep TensorFlow off the GPUs. RuntimeError where JAX already set up other devices."""
     import jax
 
     _keep_tensorflow_on_the_cpu()
-    if _initialized():
-        present = len(jax.devices("cpu"))
-        if device_type == "CPU" and logical_devices > 1 and present != logical_devices:
-            raise RuntimeError("logical_devices: {} requested, but JAX already set up {} CPU device(s) in this "
-                               "process; run zoo-run in a fresh process".format(logical_devices, present))
+    if device_type != "CPU":
         return
-    if device_type == "CPU":
-        jax.config.update("jax_platforms", "cpu")
-        if logical_devices > 1:
-            jax.config.update("jax_num_cpu_devices", logical_devices)
+    jax.config.update("jax_platforms", "cpu")  # no effect once JAX's devices are set up
+    if logical_devices == 1:
+        return
+    try:
+        jax.config.update("jax_num_cpu_devices", logical_devices)
+    except RuntimeError:  # JAX's devices are set up already
+        present = len(jax.devices("cpu"))
+        if present != logical_devices:
+            raise RuntimeError("logical_devices: {} requested, but JAX already set up {} CPU device(s) in this "
+                               "process; run zoo-run in a fresh process".format(logical_devices, present)) from None
 
 
 def _keep_tensorflow_on_the_cpu():
+    """Hide the GPUs from TensorFlow (it only feeds tf.data here), unless it set its devices up already."""
     import importlib.util
 
-    if importlib.util.find_spec("tensorflow") is not None:
-        import tensorflow as tf
+    if importlib.util.find_spec("tensorflow") is None:
+        return
+    import tensorflow as tf
 
+    try:
         tf.config.set_visible_devices([], "GPU")
+    except RuntimeError:  # TensorFlow's devices are set up: it keeps them
+        pass
 
 
 def has_gpu():
