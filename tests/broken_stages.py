@@ -206,7 +206,7 @@ class AlwaysFlipped(Scale):
     """Flips in training, as an augmentation does, but at inference too."""
 
     def call(self, inputs, training=None):
-        return ops.cast(inputs, self.compute_dtype)[:, :, ::-1, :]
+        return ops.flip(ops.cast(inputs, self.compute_dtype), axis=2)
 
 
 flips_at_inference = _scale_stage("flips_at_inference", AlwaysFlipped, augmentation=True,

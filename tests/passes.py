@@ -4,7 +4,7 @@ allows, each with its reason and count. A skip not on a pass's list, or another 
     python -m tests.passes tf2.6     # what .ci/tf2_6 runs in its TensorFlow 2.6.5 venv
 
 The Keras 2 pass (tf-keras on this venv's TensorFlow) runs from ``tests/test_compatibility.py``, the JAX pass (Keras 3
-on JAX in this venv) from ``tests/test_cross_backend.py``.
+on JAX in this venv) and, where torch is installed, the PyTorch pass from ``tests/test_cross_backend.py``.
 """
 import collections
 import os
@@ -16,7 +16,7 @@ from typing import Dict, List, NamedTuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-__all__ = ["JAX", "KERAS_2", "PASSES", "TF_2_6", "Pass", "run_pass"]
+__all__ = ["JAX", "KERAS_2", "PASSES", "TF_2_6", "TORCH", "Pass", "run_pass"]
 
 
 class Pass(NamedTuple):
@@ -76,7 +76,12 @@ JAX = Pass("jax", ["tests/test_on_any_backend.py", "tests/test_conformance.py", 
                    "test_two_workers_on_loopback_train_and_resume_together_like_one_process")],
            {"KERAS_BACKEND": "jax"})
 
-PASSES = {p.name: p for p in (KERAS_2, TF_2_6, JAX)}
+#: Keras 3 on PyTorch (KERAS_BACKEND=torch), where torch is installed (not in CI: PyPI's Linux torch is the CUDA build):
+#: the layers on the backend and the conformance kit's own tests, as in the JAX pass's first two files
+TORCH = Pass("torch", JAX.tests[:2], "", {}, ["tests/test_conformance.py::test_pytest_plugin_runs_kit_on_named_stage"],
+             {"KERAS_BACKEND": "torch"})
+
+PASSES = {p.name: p for p in (KERAS_2, TF_2_6, JAX, TORCH)}
 
 
 def _skip_reasons(junit_file):

@@ -1,6 +1,7 @@
 """Keras 3 across backends, each in a process of its own: the layers and the kit with TensorFlow blocked from import
 under JAX, a .keras file saved on one backend giving the same outputs on the other, which resize methods agree, a run
 trained on one backend resumed and evaluated on the other, and the host's refusals."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from .builders import BLOCK_TENSORFLOW, ROOT, small_recipe, write_recipe
-from .passes import JAX, run_pass
+from .passes import JAX, TORCH, run_pass
 
 pytest.importorskip("jax", reason="jax is in the test extra")
 
@@ -80,7 +81,14 @@ _LOAD = """
 """
 
 
-@pytest.mark.parametrize("saved_on, loaded_on", [("tensorflow", "jax"), ("jax", "tensorflow")])
+#: PyTorch runs where it is installed: PyPI's torch for Linux is the CUDA build (about 2.5 GB), kept out of CI
+NEEDS_TORCH = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                 reason="torch is not installed (kept out of CI: PyPI's Linux torch is the CUDA build)")
+
+
+@pytest.mark.parametrize("saved_on, loaded_on", [
+    ("tensorflow", "jax"), ("jax", "tensorflow"),
+    pytest.param("tensorflow", "torch", marks=NEEDS_TORCH), pytest.param("torch", "tensorflow", marks=NEEDS_TORCH)])
 def test_a_keras_file_saved_on_one_backend_gives_the_same_outputs_on_the_other(tmp_path, saved_on, loaded_on):
     _python(_SAVE, saved_on, tmp_path)
     out = _python(_LOAD, loaded_on, tmp_path)
@@ -112,6 +120,13 @@ def test_the_resize_methods_that_agree_across_backends(tmp_path):
 @pytest.mark.slow
 def test_designated_tests_pass_on_jax():
     status, problems, output = run_pass(JAX)
+    assert status == 0 and not problems, "\n".join(problems) + "\n" + output[-6000:]
+
+
+@pytest.mark.slow
+@NEEDS_TORCH
+def test_designated_tests_pass_on_torch():
+    status, problems, output = run_pass(TORCH)
     assert status == 0 and not problems, "\n".join(problems) + "\n" + output[-6000:]
 
 

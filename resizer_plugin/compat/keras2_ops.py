@@ -4,8 +4,8 @@ import types
 
 import tensorflow as tf
 
-__all__ = ["arange", "cast", "depthwise_conv", "einsum", "image", "leaky_relu", "log", "maximum", "mean", "minimum",
-           "reshape", "shape", "tanh", "tile", "where"]
+__all__ = ["arange", "cast", "depthwise_conv", "einsum", "flip", "image", "leaky_relu", "log", "maximum", "mean",
+           "minimum", "reshape", "shape", "tanh", "tile", "where"]
 
 arange = tf.range
 einsum = tf.einsum
@@ -16,6 +16,10 @@ reshape = tf.reshape
 tanh = tf.tanh
 tile = tf.tile
 where = tf.where
+
+
+def flip(x, axis=None):
+    return tf.reverse(x, [axis] if axis is not None else list(range(len(x.shape))))
 
 
 def cast(x, dtype):
