@@ -62,9 +62,9 @@ TF_2_6 = Pass("tf2.6", KERAS_2.tests + ["tests/test_data.py", "tests/test_cli_er
 
 #: Keras 3 on JAX (KERAS_BACKEND=jax): the layers on the backend and the conformance kit's own tests, every
 #: registered stage through every check, the pytest plugin included; and the zoo host: its non-slow tests of zoo-run,
-#: eval, predict, export, compare and torn checkpoints, and the tests marked jax (the quickstart, the reference recipe
-#: on the TFDS fixture, the three kill tests, a crash, eval reproducing training, predict, export, a compare, two
-#: devices, two processes)
+#: eval, predict, export, compare and torn checkpoints (every bundled cats_vs_dogs recipe's dry run among them), and the
+#: tests marked jax (the quickstart, the three kill tests, a crash, eval reproducing training, predict, export, a
+#: compare, two devices, two processes)
 JAX = Pass("jax", ["tests/test_on_any_backend.py", "tests/test_conformance.py", "tests/test_zoo_run.py",
                    "tests/test_zoo_eval.py", "tests/test_zoo_export.py", "tests/test_torn_checkpoints.py",
                    "tests/test_compare.py", "tests/test_distributed.py"], "not slow or jax",

@@ -62,7 +62,6 @@ def test_dry_run_without_data_prints_the_plan_and_exits_2(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.jax
 def test_reference_recipe_trains_offline_on_the_4_0_0_fixture(tfds_dir, tmp_path):
     out = tmp_path / "ref"
     _zoo_run(os.path.join(RECIPES, "densenet_cats_dogs.yaml"), "--data-dir", tfds_dir, "--output-dir", out,
