@@ -46,13 +46,23 @@ def _optimizer_variables(optimizer):
     return list(variables() if callable(variables) else variables)
 
 
+def _progress_in(archive):
+    return json.loads(str(archive["progress"])) if "progress" in archive.files else {}  # best/ holds the model only
+
+
 def read_checkpoint(path):
     """{"model": [arrays], "optimizer": [arrays], "progress": dict} of the checkpoint file ``path``."""
     with np.load(path, allow_pickle=False) as archive:
         names = sorted(archive.files)
         held = {part: [archive[name] for name in names if name.startswith(part + "/")] for part in ("model", "optimizer")}
-        held["progress"] = json.loads(str(archive["progress"])) if "progress" in names else {}
+        held["progress"] = _progress_in(archive)
     return held
+
+
+def _progress(path):
+    """The run's progress a checkpoint file holds, read alone (NumPy reads an archive's members one by one)."""
+    with np.load(path, allow_pickle=False) as archive:
+        return _progress_in(archive)
 
 
 def torn(path):
@@ -155,7 +165,7 @@ class Checkpoints:
         if saved and not intact:
             raise CheckpointError("no checkpoint in {} can be read whole ({}); remove the folder to start the run "
                                   "afresh".format(os.path.dirname(saved[0]), ", ".join(sorted(saved))))
-        progress = {path: read_checkpoint(path)["progress"] for path in intact}
+        progress = {path: _progress(path) for path in intact}
         latest = max(intact, key=lambda p: (progress[p]["epochs_done"], progress[p]["steps_into_epoch"]),
                      default=None)
         if latest:
@@ -165,9 +175,12 @@ class Checkpoints:
             vars(self.state).update({key: held["progress"][key] for key in self.state.as_dict()})
         return latest
 
-    def _everything(self):
+    def _model_arrays(self):
         sync_model_variables(self.model)
-        arrays = _arrays("model", self.model.variables)
+        return _arrays("model", self.model.variables)
+
+    def _everything(self, model_arrays):
+        arrays = dict(model_arrays)
         arrays.update(_arrays("optimizer", _optimizer_variables(self.model.optimizer)))
         progress = dict(self.state.as_dict(), optimizer_step=int(self.model.optimizer.iterations.numpy()))
         arrays["progress"] = np.array(json.dumps(progress))
@@ -176,18 +189,18 @@ class Checkpoints:
     def save_step(self, epochs_done, steps_into_epoch, optimizer_step, elapsed):
         """Save a checkpoint inside epoch ``epochs_done + 1``, ``steps_into_epoch`` steps into it."""
         self.state.epochs_done, self.state.steps_into_epoch, self.state.seconds = epochs_done, steps_into_epoch, elapsed
-        path = _write(self.run_dir.step_checkpoints, optimizer_step, self._everything(), keep=1)
+        path = _write(self.run_dir.step_checkpoints, optimizer_step, self._everything(self._model_arrays()), keep=1)
         log.info("epoch %d, step %d: saved %s", epochs_done + 1, steps_into_epoch, path)
 
     def save_epoch(self, epoch, elapsed, val_accuracy=None):
         """Record that ``epoch`` epochs are done after ``elapsed`` seconds; save it, and as best when it is."""
         self.state.epochs_done, self.state.steps_into_epoch, self.state.seconds = epoch, 0, elapsed
+        model_arrays = self._model_arrays()
         if val_accuracy is not None and val_accuracy > self.state.best:
             self.state.best = val_accuracy
-            sync_model_variables(self.model)
-            best = _write(self.run_dir.best_checkpoints, epoch, _arrays("model", self.model.variables), keep=1)
+            best = _write(self.run_dir.best_checkpoints, epoch, model_arrays, keep=1)
             log.info("epoch %d: best val_accuracy %.4f, saved %s", epoch, val_accuracy, best)
-        log.info("epoch %d: saved %s", epoch, _write(self.run_dir.checkpoints, epoch, self._everything(), keep=KEEP))
+        log.info("epoch %d: saved %s", epoch, _write(self.run_dir.checkpoints, epoch, self._everything(model_arrays), keep=KEEP))
 
 
 class CheckpointError(ValueError):
