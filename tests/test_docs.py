@@ -22,7 +22,8 @@ def test_opens_with_the_install_and_run_and_the_test_commands():
     assert first_block[0].startswith('pip install -e ".[examples]" && zoo-run quickstart')
     assert first_block[1].startswith('pip install -e ".[test]" && pytest')
     ci = (ROOT / ".ci" / "run").read_text()
-    assert 'pip install --quiet -e ".[test]"' in ci and "\nlint-imports\n" in ci and "\npytest\n" in ci
+    assert 'pip install --quiet -e ".[test]"' in ci and "\nlint-imports\n" in ci
+    assert re.search(r"^pytest( \|\| |$)", ci, re.M)  # the README's test command as it is: no subset, no options
 
 
 def test_readme_fits_on_a_screen_and_links_every_doc():
