@@ -2,10 +2,13 @@
 disjoint, every crop appears once per class, and bad options are named."""
 import numpy as np
 import pytest
+import yaml
 
 from resizer_plugin.datasets import photo_quality as source
 from resizer_plugin.photos import FREE_PHOTOS, load_photo
 from resizer_plugin.zoo.contract import DataError, OptionError
+
+from .builders import RECIPES
 
 OPTIONS = source.photo_quality.validate({"train_crops": 6, "val_crops": 3, "crop_size": 96})
 
@@ -76,3 +79,33 @@ def test_a_crop_larger_than_a_photo_is_a_data_error_naming_the_key():
     with pytest.raises(DataError) as error:
         source._examples(dict(OPTIONS, crop_size=310), "train")
     assert error.value.key == "crop_size" and "chelsea" in str(error.value)
+
+
+#: the study's two sets of arms (docs/compare.md): recipe file -> its front, the stages after the rescale
+STUDY_SETS = {
+    "small CNN": {"quality_bilinear": [{"type": "resize", "target_size": [48, 48], "interpolation": "bilinear"}],
+                  "quality_muller": [{"type": "muller_resizer", "target_size": [48, 48], "num_layers": 2,
+                                      "kernel_size": 5, "stddev": 1.0}],
+                  "quality_resizer": [{"type": "learnable_resizer", "target_size": [48, 48], "filters": 16,
+                                       "num_res_blocks": 1}],
+                  "quality_full_resolution": []},
+    "MobileNetV2": {"quality_mobilenetv2_bilinear": [{"type": "resize", "target_size": [64, 64],
+                                                      "interpolation": "bilinear"}],
+                    "quality_mobilenetv2_muller": [{"type": "muller_resizer", "target_size": [64, 64],
+                                                    "num_layers": 2, "kernel_size": 5, "stddev": 1.0}],
+                    "quality_mobilenetv2_resizer": [{"type": "learnable_resizer", "target_size": [64, 64],
+                                                     "filters": 16, "num_res_blocks": 1}],
+                    "quality_mobilenetv2_full_resolution": []}}
+
+
+@pytest.mark.parametrize("arms", STUDY_SETS.values(), ids=list(STUDY_SETS))
+def test_the_arms_of_a_study_differ_in_their_front_only_and_it_sees_native_pixels(arms):
+    recipes = {arm: yaml.safe_load((RECIPES / (arm + ".yaml")).read_text()) for arm in arms}
+    for arm, recipe in recipes.items():
+        assert recipe["model"]["stages"][0]["type"] == "rescale" and recipe["model"]["stages"][1:] == arms[arm]
+        assert recipe["name"] == arm.replace("_", "-")
+        size = source.photo_quality.validate({k: v for k, v in recipe["data"].items()
+                                             if k in source.photo_quality.options})["crop_size"]
+        assert recipe["data"]["image_size"] == [size, size], arm  # no naive resize before the front
+    rest = [dict(r, name=None, model=dict(r["model"], stages=None)) for r in recipes.values()]
+    assert all(r == rest[0] for r in rest)
