@@ -8,7 +8,7 @@ from resizer_plugin.datasets import photo_quality as source
 from resizer_plugin.photos import FREE_PHOTOS, load_photo
 from resizer_plugin.zoo.contract import DataError, OptionError
 
-from .builders import RECIPES
+from .builders import RECIPES, zoo_run
 
 OPTIONS = source.photo_quality.validate({"train_crops": 6, "val_crops": 3, "crop_size": 96})
 
@@ -109,3 +109,14 @@ def test_the_arms_of_a_study_differ_in_their_front_only_and_it_sees_native_pixel
         assert recipe["data"]["image_size"] == [size, size], arm  # no naive resize before the front
     rest = [dict(r, name=None, model=dict(r["model"], stages=None)) for r in recipes.values()]
     assert all(r == rest[0] for r in rest)
+
+
+@pytest.mark.parametrize("arm, line", [
+    # keras.applications' MobileNetV2, alpha 0.35, without top: 410,208; the head: 1280 * 4 + 4
+    ("quality_mobilenetv2_bilinear", "parameters  415,332 (401,252 trainable)"),
+    # ... and the learnable resizer's 12,163 in front (12,035 of them trainable)
+    ("quality_mobilenetv2_resizer", "parameters  427,495 (413,287 trainable)")])
+def test_the_mobilenetv2_arms_build_with_their_documented_parameters(arm, line):
+    result = zoo_run(RECIPES / (arm + ".yaml"), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert line in result.output.splitlines()
