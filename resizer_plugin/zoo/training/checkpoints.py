@@ -200,7 +200,8 @@ class Checkpoints:
             self.state.best = val_accuracy
             best = _write(self.run_dir.best_checkpoints, epoch, model_arrays, keep=1)
             log.info("epoch %d: best val_accuracy %.4f, saved %s", epoch, val_accuracy, best)
-        log.info("epoch %d: saved %s", epoch, _write(self.run_dir.checkpoints, epoch, self._everything(model_arrays), keep=KEEP))
+        path = _write(self.run_dir.checkpoints, epoch, self._everything(model_arrays), keep=KEEP)
+        log.info("epoch %d: saved %s", epoch, path)
 
 
 class CheckpointError(ValueError):
