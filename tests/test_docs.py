@@ -49,6 +49,12 @@ def test_every_plugin_and_option_is_documented(group, page):
             assert "`{}`".format(option) in text or "`runtime.{}`".format(option) in text, (name, option)
 
 
+def test_the_entry_point_listing_shows_every_registered_stage():
+    listed = re.search(r"group='zoo.stages'\)\)\)\"\n((?:# .*\n)+)", DOCS["stages-and-conformance.md"]).group(1)
+    names, errors = registry.stages.load_all()
+    assert not errors and re.findall(r"'(\w+)'", listed) == sorted(names)
+
+
 def test_every_conformance_check_is_documented():
     for check in CHECKS:
         assert "| `{}` |".format(check.__name__) in DOCS["stages-and-conformance.md"], check.__name__
