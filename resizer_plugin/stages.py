@@ -63,7 +63,9 @@ learnable_resizer = Stage(
     "learnable_resizer", build=_build_learnable_resizer, trainable=True,
     options=dict(_resize_options(),
                  filters=Option(integer(min=1), 16, "width n of the inner convolutions"),
-                 num_res_blocks=Option(integer(min=0), 1, "residual blocks r, chained")),
+                 num_res_blocks=Option(integer(min=0), 1, "residual blocks r, chained"),
+                 zero_init_residual=Option(boolean(), False, "start the last convolution at zero: the untrained "
+                                                             "stage is the naive resize")),
     description="learnable resizer of Talebi & Milanfar (ICCV 2021), trained with the backbone")
 
 muller_resizer = Stage(

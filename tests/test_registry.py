@@ -111,4 +111,4 @@ def test_bad_options_name_the_stage_and_key(stage, config, key, phrase):
 def test_options_are_filled_with_defaults():
     options = registry.stages.load("learnable_resizer").validate({"target_size": [224, 160]})
     assert options == {"target_size": (224, 160), "interpolation": "bilinear", "antialias": False,
-                       "filters": 16, "num_res_blocks": 1}
+                       "filters": 16, "num_res_blocks": 1, "zero_init_residual": False}

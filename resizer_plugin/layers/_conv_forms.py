@@ -51,9 +51,10 @@ def cpu_forms_apply(dtype):
     return _active == "cpu" and BACKEND == "tensorflow" and dtype_name(dtype) == "float32"
 
 
-def same_conv_layer(filters, kernel_size, use_bias, name, dtype):
+def same_conv_layer(filters, kernel_size, use_bias, name, dtype, kernel_initializer="glorot_uniform"):
     """The resizer's Keras Conv2D: stride 1, SAME padding."""
-    return keras.layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias, name=name, dtype=dtype)
+    return keras.layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias, name=name, dtype=dtype,
+                               kernel_initializer=kernel_initializer)
 
 
 def same_conv(conv, x):

@@ -24,6 +24,9 @@ class LearnableResizer(keras.layers.Layer):
         num_res_blocks: r, residual blocks chained one after another (paper: 1).
         interpolation: method of both the naive and the feature resize, one of :data:`INTERPOLATIONS`.
         antialias: anti-alias when down-scaling (``tf.image.resize``'s ``antialias``).
+        zero_init_residual: start the last convolution at zero, so the untrained layer is the naive resize (as
+            MULLER starts). By default it starts as Keras' Glorot-uniform (the keras.io example's), and the untrained
+            layer adds a residual several times the image's own spread.
 
     Accepts NHWC inputs of any spatial size, including unknown height and width; the output has the input's
     channel count and the layer's compute dtype. Its convolutions take the stock forms unless it is called or
@@ -31,7 +34,7 @@ class LearnableResizer(keras.layers.Layer):
     """
 
     def __init__(self, target_size, filters=16, num_res_blocks=1, interpolation="bilinear", antialias=False,
-                 **kwargs):
+                 zero_init_residual=False, **kwargs):
         super().__init__(**kwargs)
         check_interpolation(interpolation)
         if int(filters) < 1:
@@ -43,6 +46,7 @@ class LearnableResizer(keras.layers.Layer):
         self.num_res_blocks = int(num_res_blocks)
         self.interpolation = interpolation
         self.antialias = bool(antialias)
+        self.zero_init_residual = bool(zero_init_residual)
         policy = self.dtype_policy
         self.conv_in = same_conv_layer(self.filters, 7, True, "conv_in", policy)
         self.conv_pointwise = same_conv_layer(self.filters, 1, True, "conv_pointwise", policy)
@@ -57,7 +61,8 @@ class LearnableResizer(keras.layers.Layer):
         batch, _, _, channels = tuple(input_shape)
         if channels is None:
             raise ValueError("LearnableResizer needs a known channel count, got input shape {}".format(input_shape))
-        self.conv_out = same_conv_layer(int(channels), 7, True, "conv_out", self.dtype_policy)
+        initializer = "zeros" if self.zero_init_residual else "glorot_uniform"
+        self.conv_out = same_conv_layer(int(channels), 7, True, "conv_out", self.dtype_policy, initializer)
         full = (batch, input_shape[1], input_shape[2], int(channels))
         build_sublayer(self.conv_in, full)
         features = (batch, input_shape[1], input_shape[2], self.filters)
@@ -128,5 +133,6 @@ class LearnableResizer(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(target_size=list(self.target_size), filters=self.filters, num_res_blocks=self.num_res_blocks,
-                      interpolation=self.interpolation, antialias=self.antialias)
+                      interpolation=self.interpolation, antialias=self.antialias,
+                      zero_init_residual=self.zero_init_residual)
         return config
