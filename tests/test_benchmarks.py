@@ -99,3 +99,34 @@ def test_the_arithmetic_benchmark_counts_every_front_and_the_backbone(tmp_path):
     assert fronts["muller"]["forward_flops"] >= 2 * 2 * 5 * 2 * 64 * 64 * 3 and fronts["muller"]["parameters"] == 4
     assert fronts["resizer"]["forward_flops"] > 20 * fronts["muller"]["forward_flops"]
     assert results["backbone"]["forward_flops"] > 0 and "MFLOPs" in stdout
+
+
+def _stages_with(layer):
+    from types import SimpleNamespace
+
+    from resizer_plugin.compat import keras
+
+    inputs = keras.Input((48, 64, 3))
+    stages = keras.Model(inputs, layer(keras.layers.Rescaling(1 / 255)(inputs)))
+    return SimpleNamespace(model=SimpleNamespace(stages=stages))
+
+
+def test_the_residual_spread_is_zero_where_a_resizer_is_its_naive_resize():
+    from benchmarks.residual import residual_spreads
+    from resizer_plugin import LearnableResizer, MullerResizer
+    from resizer_plugin.photos import sample_photos
+
+    photos = sample_photos((48, 64), 4, dtype="uint8").astype("float32")
+    assert residual_spreads(_stages_with(MullerResizer((24, 32), name="m")), photos) == {"m": 0.0}
+    assert residual_spreads(_stages_with(LearnableResizer((24, 32), zero_init_residual=True, name="z")), photos) == {
+        "z": 0.0}
+    assert residual_spreads(_stages_with(LearnableResizer((24, 32), name="r")), photos)["r"] > 0.1
+
+
+def test_the_residual_spread_of_a_finished_run(small_run, capsys):
+    from benchmarks.residual import main
+
+    spreads = main([str(small_run), "--images", "6"])
+    (name, spread), = spreads.items()  # Keras numbers a layer name taken before in this process
+    assert name.startswith("learnable_resizer") and 0 < spread < 1e3
+    assert json.loads(capsys.readouterr().out) == spreads

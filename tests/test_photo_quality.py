@@ -96,6 +96,9 @@ STUDY_SETS = {
                                                     "num_layers": 2, "kernel_size": 5, "stddev": 1.0}],
                     "quality_mobilenetv2_resizer": [{"type": "learnable_resizer", "target_size": [64, 64],
                                                      "filters": 16, "num_res_blocks": 1}],
+                    "quality_mobilenetv2_resizer_zero_init": [{"type": "learnable_resizer", "target_size": [64, 64],
+                                                               "filters": 16, "num_res_blocks": 1,
+                                                               "zero_init_residual": True}],
                     "quality_mobilenetv2_full_resolution": []}}
 
 
