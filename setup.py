@@ -48,8 +48,9 @@ setup(
         # tf-keras: the suite runs again on Keras 2 (TF_USE_LEGACY_KERAS=1); vermin: the Python 3.7 syntax check
         # import-linter: the architecture's import rules (.importlinter), checked by lint-imports in CI
         # jax: the layers and the kit again on Keras 3's JAX backend (the JAX pass; JAX needs Python >= 3.10 here)
-        "test": ["pytest>=7", "scikit-image", "keras-cv", "keras-hub", "tf-keras", "vermin", "import-linter",
-                 "jax; python_version>='3.10'"] + EXPORT,
+        # pytest-xdist: pytest -n auto, the suite on every core (one worker kept the two cores half busy)
+        "test": ["pytest>=7", "pytest-xdist", "scikit-image", "keras-cv", "keras-hub", "tf-keras", "vermin",
+                 "import-linter", "jax; python_version>='3.10'"] + EXPORT,
     },
     entry_points={
         "console_scripts": ["zoo = resizer_plugin.zoo.cli:run_zoo", "zoo-run = resizer_plugin.zoo.cli:run_zoo_run"],
