@@ -39,7 +39,11 @@ def main(argv=None):
     parser.add_argument("--checkpoint", default="best", help="best, last or an epoch number")
     parser.add_argument("--images", type=int, default=64, help="validation images measured")
     args = parser.parse_args(argv)
-    run = open_run(args.run_dir, args.checkpoint)
+    try:
+        run = open_run(args.run_dir, args.checkpoint)
+    except (ValueError, LookupError, RuntimeError) as error:  # the run's, its recipe's, checkpoint's or data's
+        message = str(error)
+        parser.error(message if args.run_dir in message else "{}: {}".format(args.run_dir, message))
     if not _resizers(run.model.stages):
         parser.error("{}: its stages hold no LearnableResizer or MullerResizer".format(args.run_dir))
     split = run.recipe.dataset_options["val_split"]

@@ -130,3 +130,11 @@ def test_the_residual_spread_of_a_finished_run(small_run, capsys):
     (name, spread), = spreads.items()  # Keras numbers a layer name taken before in this process
     assert name.startswith("learnable_resizer") and 0 < spread < 1e3
     assert json.loads(capsys.readouterr().out) == spreads
+
+
+def test_the_residual_spread_names_a_folder_that_is_no_run(tmp_path, capsys):
+    from benchmarks.residual import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path)])
+    assert exit_.value.code == 2 and "is not a run directory" in capsys.readouterr().err
