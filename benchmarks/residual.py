@@ -11,7 +11,7 @@ import numpy as np
 
 from resizer_plugin.compat import keras, to_numpy
 from resizer_plugin.layers import LearnableResizer, MullerResizer, resize_images
-from resizer_plugin.zoo.finished_run import open_run
+from resizer_plugin.zoo.cli.common import open_run_or_fail
 from resizer_plugin.zoo.training.pipeline import split_batches
 
 __all__ = ["main", "residual_spreads"]
@@ -34,16 +34,12 @@ def residual_spreads(run, images):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser("python -m benchmarks.residual", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", help="the folder zoo-run wrote")
     parser.add_argument("--checkpoint", default="best", help="best, last or an epoch number")
     parser.add_argument("--images", type=int, default=64, help="validation images measured")
     args = parser.parse_args(argv)
-    try:
-        run = open_run(args.run_dir, args.checkpoint)
-    except (ValueError, LookupError, RuntimeError) as error:  # the run's, its recipe's, checkpoint's or data's
-        message = str(error)
-        parser.error(message if args.run_dir in message else "{}: {}".format(args.run_dir, message))
+    run = open_run_or_fail(args.run_dir, args.checkpoint, command=parser.prog)
     if not _resizers(run.model.stages):
         parser.error("{}: its stages hold no LearnableResizer or MullerResizer".format(args.run_dir))
     split = run.recipe.dataset_options["val_split"]

@@ -123,8 +123,8 @@ def recipe_file_or_fail(text):
     return path
 
 
-def open_run_or_fail(run_dir, checkpoint, data_dir=None):
-    """finished_run.open_run, its errors as one line (exit 2)."""
+def open_run_or_fail(run_dir, checkpoint, data_dir=None, command=None):
+    """finished_run.open_run, its errors as one line (exit 2), named as :func:`fail` names ``command``."""
     from ..training.checkpoints import CheckpointError
     from ..contract import DataError, OptionError
     from ..finished_run import RunError, open_run
@@ -135,6 +135,6 @@ def open_run_or_fail(run_dir, checkpoint, data_dir=None):
     try:
         return open_run(run_dir, checkpoint, data_dir)
     except (RunError, RecipeError, CheckpointError, PluginError, OptionError, ModelError) as error:
-        fail(str(error))
+        fail(str(error), command=command)
     except DataError as error:
-        fail("{}: {}".format(run_dir, data_problem(error)))
+        fail("{}: {}".format(run_dir, data_problem(error)), command=command)
