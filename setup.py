@@ -8,9 +8,10 @@ HERE = Path(__file__).parent
 # LiteRT needs NumPy >= 1.23, which TensorFlow 2.6 (Python <= 3.9) refuses: there zoo export checks TFLite files
 # with tf.lite.Interpreter instead
 EXPORT = ["tf2onnx", "onnxruntime", "ai-edge-litert; python_version >= '3.10'"]
-#: every recipe bundled as package data, registered by its file name like a third-party package's recipes
-RECIPES = ["{} = resizer_plugin.recipes:{}".format(p.stem, p.name)
-           for p in sorted((HERE / "resizer_plugin" / "recipes").glob("*.yaml"))]
+#: the bundled recipes live (and are edited) in the checkout's top-level recipes/, the folder `zoo-run
+#: recipes/NAME.yaml` reads; the wheel ships the same files as the package resizer_plugin.recipes, each registered by
+#: its file name in zoo.recipes like a third-party package's recipes
+RECIPES = ["{} = resizer_plugin.recipes:{}".format(p.stem, p.name) for p in sorted((HERE / "recipes").glob("*.yaml"))]
 VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "resizer_plugin" / "__init__.py").read_text()).group(1)
 
 setup(
@@ -19,7 +20,8 @@ setup(
     description="Learnable image resizer (Talebi & Milanfar, ICCV 2021) as a Keras model-zoo preprocessing stage",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
-    packages=find_packages(include=["resizer_plugin", "resizer_plugin.*"]),
+    packages=find_packages(include=["resizer_plugin", "resizer_plugin.*"]) + ["resizer_plugin.recipes"],
+    package_dir={"resizer_plugin.recipes": "recipes"},
     package_data={"resizer_plugin.recipes": ["*.yaml"]},
     # npu_device runs on Python 3.7-3.9: vermin checks the code for 3.7, CI's TensorFlow 2.6.5 stage tests it on 3.9
     python_requires=">=3.7",
@@ -31,6 +33,7 @@ setup(
         "numpy",
         "scipy",  # zoo compare's t-intervals (scipy.stats)
         "matplotlib",
+        "pillow",  # image headers read without decoding (resizer_plugin.images); matplotlib brings it too
         "tensorflow-datasets",
         "tensorboard",  # the TensorBoard callback; TensorFlow >= 2.20 no longer pulls it in
         "importlib_resources",  # tensorflow-datasets uses it without declaring it
@@ -50,7 +53,7 @@ setup(
         # jax: the layers and the kit again on Keras 3's JAX backend (the JAX pass; JAX needs Python >= 3.10 here)
         # pytest-xdist: pytest -n auto, the suite on every core (one worker kept the two cores half busy)
         "test": ["pytest>=7", "pytest-xdist", "scikit-image", "keras-cv", "keras-hub", "tf-keras", "vermin",
-                 "import-linter", "jax; python_version>='3.10'"] + EXPORT,
+                 "import-linter", "jax; python_version>='3.10'", "sybil", "hypothesis"] + EXPORT,
     },
     entry_points={
         "console_scripts": ["zoo = resizer_plugin.zoo.cli:run_zoo", "zoo-run = resizer_plugin.zoo.cli:run_zoo_run"],
@@ -78,6 +81,7 @@ setup(
             "photo_crops = resizer_plugin.datasets.photo_crops:photo_crops",
             "photo_quality = resizer_plugin.datasets.photo_quality:photo_quality",
         ],
+        "zoo.preparers": ["cats_vs_dogs = resizer_plugin.datasets.cats_vs_dogs:cats_vs_dogs"],
         "zoo.runtimes": [
             "ascend = resizer_plugin.runtimes.ascend:ascend",
             "auto = resizer_plugin.runtimes.local:auto",

@@ -12,7 +12,7 @@ __all__ = ["BLOCK_TENSORFLOW", "RECIPES", "ROOT", "checkpoint_progress", "latest
            "write_recipe", "zoo", "zoo_run"]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-RECIPES = ROOT / "resizer_plugin" / "recipes"
+RECIPES = ROOT / "recipes"
 #: Python source that makes every later ``import tensorflow`` fail: for a process that must run without TensorFlow
 #: (put first in a ``-c`` script, or in a ``sitecustomize.py`` on PYTHONPATH)
 BLOCK_TENSORFLOW = """

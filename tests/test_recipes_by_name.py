@@ -1,15 +1,18 @@
 """Recipes by name: the bundled ones through the zoo.recipes entry-point group, another package's beside them, which
 one a name runs (a file here, then the alphabetically first distribution), zoo list, zoo recipe show and copy, and
 the closest names for a typo."""
+import pathlib
+import subprocess
 import sys
 import textwrap
+import zipfile
 
 import pytest
 import yaml
 
 from resizer_plugin.zoo.config.catalog import find_recipe, installed_recipes
 
-from .builders import RECIPES, zoo, zoo_run
+from .builders import RECIPES, ROOT, zoo, zoo_run
 
 BUNDLED = sorted(path.stem for path in RECIPES.glob("*.yaml"))
 
@@ -132,3 +135,24 @@ def test_a_typo_is_answered_with_the_closest_names(tmp_path, change, phrase):
     result = zoo_run(write_recipe(tmp_path, small_recipe(change)), "--dry-run")
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_readme_path_of_every_bundled_recipe_runs_from_a_checkout(tfds_dir, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = zoo_run("recipes/densenet_cats_dogs.yaml", "--dry-run", "--data-dir", tfds_dir)
+    assert result.exit_code == 0 and "\nparameters  7,051,717 (6,967,941 trainable)\n" in result.output, result.output
+    for name in BUNDLED:
+        assert find_recipe("recipes/{}.yaml".format(name)) == ("recipes/{}.yaml".format(name), None)
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_files_of_recipes_byte_for_byte(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path),
+                    str(ROOT)], check=True, capture_output=True, timeout=600)
+    with zipfile.ZipFile(next(tmp_path.glob("resizer_plugin-*.whl"))) as wheel:
+        shipped = {pathlib.PurePosixPath(name).name: wheel.read(name) for name in wheel.namelist()
+                   if name.startswith("resizer_plugin/recipes/") and name.endswith(".yaml")}
+        registered = wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")))
+    assert shipped == {path.name: path.read_bytes() for path in RECIPES.glob("*.yaml")}
+    for name in BUNDLED:
+        assert "{0} = resizer_plugin.recipes:{0}.yaml".format(name) in registered.decode()

@@ -82,7 +82,12 @@ run_port_script() {
     e2e_time=$(( $(date +%s) - start ))
     echo "Final Training Duration sec : $e2e_time"
     if [[ $status -ne 0 ]]; then
-        echo "[Error] zoo-run exited with status $status; the log is in $run_dir/train_$ASCEND_DEVICE_ID.log"
+        local log="$run_dir/train_$ASCEND_DEVICE_ID.log"
+        if [[ -f "$log" ]]; then
+            echo "[Error] zoo-run exited with status $status; the log is in $log"
+        else  # refused before the run began (a recipe, an argument or the data): it said why, above
+            echo "[Error] zoo-run exited with status $status before it began the run (no log written): its error is above"
+        fi
         exit $status
     fi
     print_summary "$suffix"
