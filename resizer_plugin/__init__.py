@@ -2,8 +2,12 @@
 & Talebi, ICCV 2023) as Keras zoo stages.
 
 Keras (and its backend) is imported on first use of ``LearnableResizer`` or ``MullerResizer``, not on ``import
-resizer_plugin``, so that the package's pytest plugin and entry-point metadata cost nothing to load.
+resizer_plugin``, so that the package's pytest plugin and entry-point metadata cost nothing to load. The layers still
+register with Keras as soon as Keras is loaded, so ``import resizer_plugin`` is all ``keras.saving.load_model`` needs
+for a model holding them.
 """
+from .keras_registration import register_layers_with_keras
+
 __version__ = "0.2.0"
 
 _LAYERS = ("LearnableResizer", "MullerResizer")
@@ -16,3 +20,6 @@ def __getattr__(name):
 
         return getattr(layers, name)
     raise AttributeError("module 'resizer_plugin' has no attribute {!r}".format(name))
+
+
+register_layers_with_keras()

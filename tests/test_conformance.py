@@ -106,7 +106,8 @@ def test_pytest_plugin_does_not_import_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, resizer_plugin.testing.pytest_plugin; print('tensorflow' in sys.modules)"
+    code = ("import sys, resizer_plugin.testing.pytest_plugin; "
+            "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
@@ -114,3 +115,11 @@ def test_public_kit_api_from_the_testing_package():
     from resizer_plugin import testing
 
     assert testing.check_stage is check_stage and testing.CHECKS is CHECKS
+
+
+def test_every_check_runs_alone_from_the_testing_package():
+    from resizer_plugin import testing
+
+    assert set(testing.__all__) == set(conformance.__all__)
+    for check in CHECKS:
+        assert getattr(testing, check.__name__) is check

@@ -196,3 +196,7 @@ if IS_KERAS_3:
     ops = keras.ops
 else:
     from . import keras2_ops as ops
+
+from ..keras_registration import compat_loaded  # noqa: E402: the layers register once compat's names exist
+
+compat_loaded()

@@ -9,9 +9,12 @@ def _print_plugin(name, plugin, origin):
     click.echo("  {:<20} {}  [{}]".format(name, plugin.description, origin))
     for model in getattr(plugin, "models", ()):
         click.echo("      {}/{}".format(name, model))
-    for key, option in plugin.options.items():
+    if getattr(plugin, "source_help", None):
+        click.echo("      SOURCE: {}".format(plugin.source_help))
+    for key, option in getattr(plugin, "options", {}).items():
         default = "required" if option.required else "default {!r}".format(option.default)
-        click.echo("      {}: {} ({})".format(key, option.help, default))
+        bounds = "; {}".format(option.bounds) if option.bounds else ""
+        click.echo("      {}: {} ({}{})".format(key, option.help, default, bounds))
     for flag in getattr(plugin, "launch_flags", lambda: ())():
         click.echo("      {} -> {}: {}".format(flag.flag, flag.key or "(switch)", flag.help))
 
@@ -32,8 +35,8 @@ def list_recipes():
 
 
 def list_plugins():
-    """Print the installed stages, backbones, runtimes and datasets, their options and origins (a plugin that fails
-    to load as BROKEN with its error), then the recipes."""
+    """Print the installed stages, backbones, runtimes, datasets and preparers, their options and origins (a plugin
+    that fails to load as BROKEN with its error), then the recipes."""
     from ..config.registry import REGISTRIES, PluginError
 
     for group, registry in REGISTRIES.items():
@@ -46,10 +49,13 @@ def list_plugins():
                 click.echo("  {:<20} BROKEN: {}".format(name, error))
                 continue
             _print_plugin(name, plugin, origin)
+            for message in registry.deprecations(name):
+                click.echo("      DEPRECATED: {}".format(message))
     list_recipes()
 
 
 @click.command("list")
 def list_command():
-    """List the installed stages, backbones, runtimes, datasets and recipes, their options and origins."""
+    """List the installed stages, backbones, runtimes, datasets, preparers and recipes, their options and
+    origins."""
     list_plugins()

@@ -5,6 +5,7 @@ distributions' entry points. A plugin that fails to import is reported with its 
 not hide the others; two distributions registering one name is an error naming both.
 """
 import sys
+import warnings
 from typing import Dict, List, NamedTuple, Optional
 
 if sys.version_info >= (3, 10):
@@ -12,14 +13,15 @@ if sys.version_info >= (3, 10):
 else:  # the selectable entry_points() API needs the backport before 3.10
     from importlib_metadata import entry_points as _entry_points
 
-from ..contract import BackboneFamily, DatasetSource, Runtime, Stage, did_you_mean
+from ..contract import (BackboneFamily, ContractDeprecationWarning, DatasetSource, Preparer, Runtime, Stage,
+                        did_you_mean)
 
 __all__ = ["GROUPS", "REGISTRIES", "Registry", "PluginError", "UnknownPluginError", "PluginLoadError",
-           "DuplicatePluginError", "stages", "backbones", "runtimes", "datasets"]
+           "DuplicatePluginError", "stages", "backbones", "runtimes", "datasets", "preparers"]
 
 #: group name -> what one entry names, as the CLI and errors say it
 GROUPS = {"zoo.stages": "stage", "zoo.backbones": "backbone", "zoo.runtimes": "runtime", "zoo.datasets": "dataset",
-          "zoo.recipes": "recipe"}
+          "zoo.preparers": "preparer", "zoo.recipes": "recipe"}
 
 
 class PluginError(LookupError):
@@ -91,7 +93,7 @@ class Registry:
         """Import and return the object registered as ``name``."""
         entry = self.entry(name)
         try:
-            obj = entry.entry_point.load()
+            obj = self._load_noting_deprecations(entry)
         except Exception as error:  # a plugin's import may fail in any way; report it, naming the plugin
             raise PluginLoadError("{} {!r} from {} ({}) failed to load: {}: {}".format(
                 self.kind, name, entry.distribution, entry.value, type(error).__name__, error)) from error
@@ -99,6 +101,23 @@ class Registry:
             raise PluginLoadError("{} {!r} from {} ({}) is a {}, not a {}".format(
                 self.kind, name, entry.distribution, entry.value, type(obj).__name__, self.expected_type.__name__))
         return obj
+
+    def _load_noting_deprecations(self, entry):
+        """The entry's object; a ContractDeprecationWarning its import raises (a plugin written for an older
+        contract) is kept for :meth:`deprecations`; every warning is passed on."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ContractDeprecationWarning)
+            obj = entry.entry_point.load()
+        for warning in caught:
+            if issubclass(warning.category, ContractDeprecationWarning):
+                message = "{} {!r} from {}: {}".format(self.kind, entry.name, entry.distribution, warning.message)
+                _DEPRECATIONS.setdefault((self.group, entry.name), []).append(message)
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        return obj
+
+    def deprecations(self, name: str) -> List[str]:
+        """The deprecation warnings raised while the plugin ``name`` was loaded in this process, naming it."""
+        return list(_DEPRECATIONS.get((self.group, name), ()))
 
     def load_all(self):
         """Load every plugin: ``(loaded: {name: obj}, errors: {name: PluginError})``; one failure spares the rest."""
@@ -111,9 +130,13 @@ class Registry:
         return loaded, errors
 
 
+#: (group, name) -> the deprecation warnings loading that plugin raised (a module's import runs once per process)
+_DEPRECATIONS: Dict[tuple, List[str]] = {}
+
 stages = Registry("zoo.stages", expected_type=Stage)
 runtimes = Registry("zoo.runtimes", expected_type=Runtime)
 backbones = Registry("zoo.backbones", expected_type=BackboneFamily)
 datasets = Registry("zoo.datasets", expected_type=DatasetSource)
+preparers = Registry("zoo.preparers", expected_type=Preparer)
 #: entry-point group -> its registry, each knowing the type its entries must be
-REGISTRIES = {registry.group: registry for registry in (stages, backbones, runtimes, datasets)}
+REGISTRIES = {registry.group: registry for registry in (stages, backbones, runtimes, datasets, preparers)}

@@ -15,11 +15,13 @@ from .dataset import (NOTHING_SKIPPED, DataError, DatasetInfo, DatasetSource, Sk
                       split, split_options, take_split)
 from .options import (Configurable, Option, OptionError, boolean, choice, did_you_mean, integer, mapping, number,
                       optional, path, shown, size2d, text)
+from .positional import ContractDeprecationWarning
+from .preparer import Prepared, Preparer
 from .runtime import LaunchFlag, Runtime, RuntimeSession
 from .stage import ImageSpec, Stage, StageConfigError
 
-__all__ = ["NOTHING_SKIPPED", "BackboneFamily", "Configurable", "DataError", "DatasetInfo", "DatasetSource",
-           "ImageSpec", "LaunchFlag", "Option", "OptionError", "Runtime", "RuntimeSession", "SkippedInputs",
-           "SplitError", "Stage", "StageConfigError", "boolean", "choice", "did_you_mean", "integer",
-           "load_weights_file", "mapping", "number", "optional", "path", "shown", "size2d", "slice_split", "split",
-           "split_options", "take_split", "text"]
+__all__ = ["NOTHING_SKIPPED", "BackboneFamily", "Configurable", "ContractDeprecationWarning", "DataError",
+           "DatasetInfo", "DatasetSource", "ImageSpec", "LaunchFlag", "Option", "OptionError", "Prepared", "Preparer",
+           "Runtime", "RuntimeSession", "SkippedInputs", "SplitError", "Stage", "StageConfigError", "boolean", "choice",
+           "did_you_mean", "integer", "load_weights_file", "mapping", "number", "optional", "path", "shown", "size2d",
+           "slice_split", "split", "split_options", "take_split", "text"]

@@ -4,6 +4,7 @@ import warnings
 from typing import Callable, Mapping, Sequence
 
 from .options import Configurable, Option, did_you_mean
+from .positional import accepts_0_1_positional
 from .stage import ImageSpec
 
 __all__ = ["BackboneFamily", "load_weights_file"]
@@ -25,6 +26,7 @@ class BackboneFamily(Configurable):
 
     kind = "backbone"
 
+    @accepts_0_1_positional("options", "build", "models", "description")
     def __init__(self, name: str, *, build: Callable, options: Mapping[str, Option], models: Sequence[str] = (),
                  description: str = ""):
         super().__init__(name, options=options, description=description)

@@ -3,6 +3,7 @@ import re
 from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from .options import Configurable, Option, text
+from .positional import accepts_0_1_positional
 
 __all__ = ["DataError", "DatasetInfo", "DatasetSource", "NOTHING_SKIPPED", "SkippedInputs", "SplitError", "slice_split",
            "split", "split_options", "take_split"]
@@ -65,6 +66,7 @@ class DatasetSource(Configurable):
 
     kind = "dataset"
 
+    @accepts_0_1_positional("options", "describe", "load", "skipped", "description")
     def __init__(self, name: str, *, describe: Callable, load: Callable, options: Mapping[str, Option],
                  skipped: Optional[Callable] = None, description: str = ""):
         super().__init__(name, options=options, description=description)

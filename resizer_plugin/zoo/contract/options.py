@@ -6,7 +6,10 @@ import math
 import numbers
 import os
 import reprlib
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence
+import unicodedata
+from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Sequence
+
+from .positional import accepts_0_1_positional
 
 __all__ = ["Configurable", "Option", "OptionError", "boolean", "choice", "did_you_mean", "integer", "mapping", "number",
            "optional", "path", "shown", "size2d", "text"]
@@ -36,7 +39,23 @@ class OptionError(ValueError):
         super().__init__("{}: {}".format(where, message))
 
 
-_REQUIRED = object()
+class _Required:
+    """The default of an option that has none: it must be given."""
+
+    def __repr__(self):
+        return "REQUIRED"
+
+
+_REQUIRED = _Required()
+
+
+class Bounds(NamedTuple):
+    """The range an integer validator declares (``integer(min, max)``, ``size2d``); None for an open end."""
+    min: Optional[int]
+    max: Optional[int]
+
+    def __str__(self):
+        return _range_text(self.min, self.max)
 
 
 class Option:
@@ -50,12 +69,18 @@ class Option:
         """Whether the option has no default and must be given."""
         return self.default is _REQUIRED
 
+    @property
+    def bounds(self) -> Optional[Bounds]:
+        """The range its validator declares (``integer(min, max)``: ``Bounds(min, max)``), or None: none declared."""
+        return getattr(self.validate, "bounds", None)
+
 
 class Configurable:
     """Base of every plugin kind: a name and declared options, validated with errors naming kind, name and key."""
 
     kind = "plugin"
 
+    @accepts_0_1_positional("options", "description")
     def __init__(self, name: str, *, options: Mapping[str, Option], description: str = ""):
         self.name, self.options, self.description = name, dict(options), description
 
@@ -67,7 +92,7 @@ class Configurable:
         config = {} if config is None else config
         if not isinstance(config, Mapping):
             raise self._error(None, "options must be a mapping, got {}".format(shown(config)))
-        unknown = sorted(set(config) - set(self.options))
+        unknown = sorted(set(config) - set(self.options), key=str)  # YAML keys may be numbers too
         if unknown:
             raise self._error(unknown[0], "unknown option{}; known options: {}".format(
                 did_you_mean(unknown[0], self.options), ", ".join(sorted(self.options)) or "(none)"))
@@ -95,13 +120,14 @@ def _is_int(value):
 
 
 def integer(min: Optional[int] = None, max: Optional[int] = None):
-    """An integer within [min, max]."""
+    """An integer within [min, max] (kept as the validator's ``bounds``: :attr:`Option.bounds`)."""
     def validate(value):
         if not _is_int(value):
             raise TypeError("must be an integer")
         if (min is not None and value < min) or (max is not None and value > max):
             raise ValueError("must be {}".format(_range_text(min, max)))
         return int(value)
+    validate.bounds = None if min is None and max is None else Bounds(min, max)
     return validate
 
 
@@ -151,6 +177,7 @@ def size2d(max_side: int = MAX_SIDE):
         if not all(_is_int(v) and 0 < v <= max_side for v in value):
             raise ValueError("must be two integers [height, width] between 1 and {}".format(max_side))
         return (int(value[0]), int(value[1]))
+    validate.bounds = Bounds(1, max_side)
     return validate
 
 
@@ -164,9 +191,13 @@ def text():
 
 
 def path():
-    """A filesystem path (``~`` expanded); existence is checked where it is used."""
+    """A filesystem path (``~`` expanded) without control characters, so that a message naming it is one line;
+    existence is checked where it is used."""
     def validate(value):
-        return os.path.expanduser(text()(value))
+        value = text()(value)
+        if any(unicodedata.category(character) == "Cc" for character in value):
+            raise ValueError("must hold no control characters (line breaks, tabs)")
+        return os.path.expanduser(value)
     return validate
 
 
@@ -183,6 +214,7 @@ def optional(validate):
     """``validate``, or null."""
     def validate_optional(value):
         return None if value is None else validate(value)
+    validate_optional.bounds = getattr(validate, "bounds", None)
     return validate_optional
 
 

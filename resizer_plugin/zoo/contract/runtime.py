@@ -1,8 +1,10 @@
 """The ``zoo.runtimes`` contract: where and how a recipe trains (device, precision, distribution)."""
 import contextlib
-from typing import Any, Callable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+import functools
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from .options import Configurable
+from .positional import warn_0_1_form
 
 __all__ = ["LaunchFlag", "Runtime", "RuntimeSession"]
 
@@ -26,6 +28,28 @@ class LaunchFlag(NamedTuple):
         return self.flag.lstrip("-")
 
 
+#: RuntimeSession's arguments in their 0.1 order (0.1's name and policy are kept as attributes, read by nothing)
+_SESSION_0_1 = ("name", "strategy", "policy", "jit_compile", "static_shapes", "description")
+
+
+def _accepts_0_1_session(init):
+    """RuntimeSession in its 0.1 form, ``RuntimeSession(name, strategy, policy, ...)``, with a DeprecationWarning."""
+    @functools.wraps(init)
+    def init_accepting_0_1(self, *positional, **keywords):
+        if not ({"name", "policy"} & set(keywords) or len(positional) > 1 or
+                (positional and "strategy" in keywords)):
+            return init(self, *positional, **keywords)
+        given = dict(zip(_SESSION_0_1, positional))
+        if set(given) & set(keywords) or len(positional) > len(_SESSION_0_1):
+            raise TypeError("RuntimeSession() got an argument twice, or too many arguments")
+        given.update(keywords)
+        self.name, self.policy = given.pop("name", None), given.pop("policy", "float32")
+        warn_0_1_form("RuntimeSession(name, strategy, policy, ...), with a name or a policy", "RuntimeSession(strategy, jit_compile=..., "
+                      "static_shapes=..., description=...) (the runtime sets the dtype policy itself)")
+        return init(self, **given)
+    return init_accepting_0_1
+
+
 class RuntimeSession:
     """A started runtime: the distribution strategy and the hooks the host calls. The runtime sets the Keras dtype
     policy itself when it starts.
@@ -38,6 +62,7 @@ class RuntimeSession:
         description: one line for the log and metrics.json (the runtime, its devices and precision).
     """
 
+    @_accepts_0_1_session
     def __init__(self, strategy, *, jit_compile: bool = False, static_shapes: bool = False, description: str = ""):
         self.strategy = strategy
         self.jit_compile, self.static_shapes, self.description = jit_compile, static_shapes, description
@@ -113,3 +138,9 @@ class Runtime(Configurable):
     def start(self, options) -> RuntimeSession:
         """Configure the device for validated ``options`` and return the started session."""
         raise NotImplementedError
+
+    def plan(self, options) -> Dict[str, Any]:
+        """Validated ``options`` as :meth:`start` would apply them here, for ``--dry-run`` to print, without starting
+        anything: a value the runtime resolves on this machine may read as what it becomes and why. Default: as
+        given."""
+        return dict(options)

@@ -2,6 +2,7 @@
 from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 from .options import Configurable, Option, OptionError
+from .positional import accepts_0_1_positional
 
 __all__ = ["ImageSpec", "Stage", "StageConfigError"]
 
@@ -37,6 +38,7 @@ class Stage(Configurable):
 
     kind = "stage"
 
+    @accepts_0_1_positional("build", "options", "trainable", "description", "augmentation")
     def __init__(self, name: str, *, build: Callable, options: Mapping[str, Option], trainable: bool,
                  description: str = "", augmentation: bool = False):
         super().__init__(name, options=options, description=description)
