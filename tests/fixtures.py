@@ -1,5 +1,6 @@
 """Small local datasets made from real photos (scikit-image samples): a TFDS cats_vs_dogs directory in the exact
-4.0.0 layout, and an image folder with the kinds of bad files the Microsoft PetImages archive holds."""
+4.0.0 layout, an image folder with the kinds of bad files the Microsoft PetImages archive holds, and a PetImages
+folder for ``zoo prepare`` with the files TFDS's builder drops."""
 import io
 import os
 import shutil
@@ -80,3 +81,41 @@ def write_image_folder(root, per_class=8):
         data = _jpeg(pairs[2][0])
         handle.write(data[:len(data) // 3])
     return str(root)
+
+
+#: the files write_pet_images adds that TFDS's cats_vs_dogs builder drops, by the start of zoo prepare's reason
+PET_IMAGES_SKIPPED = {"no JFIF marker": 4, "not a .jpg file": 3}
+#: an APP1 segment holding an EXIF block with no entries (a big-endian TIFF header, an empty IFD), as a camera's
+#: JPEG opens instead of JFIF's APP0
+_EXIF = b"\xff\xe1\x00\x16Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00"
+
+
+def _without_jfif(jpeg, segment=b""):
+    """``jpeg`` (PIL's, opening with the JFIF APP0 segment) with that segment replaced by ``segment``."""
+    assert jpeg[6:11] == b"JFIF\x00"
+    return jpeg[:2] + segment + jpeg[4 + int.from_bytes(jpeg[4:6], "big"):]
+
+
+def _png(image):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_pet_images(root, per_class=6):
+    """``root/Cat`` and ``root/Dog`` as in Microsoft's PetImages archive: JFIF JPEG crops of real photos named
+    ``<n>.jpg`` (and one ``cat.<n>.jpg``, as Kaggle names them), plus what TFDS's builder drops (PET_IMAGES_SKIPPED):
+    an EXIF JPEG, a JPEG without its JFIF segment, a PNG named .jpg and an empty .jpg (no JFIF marker); a PNG, a text
+    file and a Thumbs.db (not .jpg). Returns {the kept files' PetImages/... name: label}."""
+    kept, images = {}, [image for image, _ in labelled_photos(2 * per_class, seed=1)]
+    files = {"Cat/exif.jpg": _without_jfif(_jpeg(images[0]), _EXIF),
+             "Dog/no_jfif.jpg": _without_jfif(_jpeg(images[1])), "Cat/png.jpg": _png(images[2]), "Dog/empty.jpg": b"",
+             "Cat/photo.png": _png(images[3]), "Dog/notes.txt": b"not a photo\n", "Cat/Thumbs.db": b"\x00" * 64}
+    for i, image in enumerate(images):
+        name = "{}/{}.jpg".format(("Cat", "Dog")[i % 2], i) if i else "Cat/cat.{}.jpg".format(i)
+        files[name], kept["PetImages/" + name] = _jpeg(image), i % 2
+    for name, data in files.items():
+        os.makedirs(os.path.join(str(root), os.path.dirname(name)), exist_ok=True)
+        with open(os.path.join(str(root), name), "wb") as handle:
+            handle.write(data)
+    return kept

@@ -102,10 +102,11 @@ def test_no_function_is_longer_than_40_lines():
 
 
 def _plugin_names():
-    """Names of the stages, runtimes, dataset sources and backbone families this package registers (setup.py)."""
+    """Names of the stages, runtimes, dataset sources, backbone families and preparers this package registers
+    (setup.py)."""
     setup = (ROOT / "setup.py").read_text()
     names = []
-    for group in ("zoo.stages", "zoo.runtimes", "zoo.datasets", "zoo.backbones"):
+    for group in ("zoo.stages", "zoo.runtimes", "zoo.datasets", "zoo.backbones", "zoo.preparers"):
         block = re.search(r'"{}": \[(.*?)\]'.format(re.escape(group)), setup, re.S).group(1)
         names += re.findall(r'"([\w.]+) = ', block)
     return names + ["npu", "npu_device", "CANN"]
@@ -125,11 +126,11 @@ def _names_in(text, names):
 
 
 def test_the_host_names_no_plugin():
-    """Strings (docstrings included) of zoo/ name no stage, runtime, dataset or backbone, except the schema's
-    default runtime."""
+    """Strings (docstrings included) of zoo/ name no stage, runtime, dataset, backbone or preparer, except the
+    schema's default runtime."""
     names = _plugin_names()
-    assert {"learnable_resizer", "random_flip", "resize", "ascend", "tfds", "small_cnn", "keras.applications"} <= set(
-        names)
+    assert {"learnable_resizer", "random_flip", "resize", "ascend", "tfds", "small_cnn", "keras.applications",
+            "cats_vs_dogs"} <= set(names)
     found = []
     for path in sorted((PACKAGE / "zoo").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -89,10 +89,10 @@ def test_empty_group_says_none_installed():
 
 
 @pytest.mark.parametrize("stage, config, key, phrase", [
-    ("learnable_resizer", {"filters": 0}, "filters", ">= 1"),
+    ("learnable_resizer", {"filters": 0}, "filters", "between 1 and 256"),
     ("learnable_resizer", {"filters": 16.5}, "filters", "must be an integer"),
     ("learnable_resizer", {"filters": True}, "filters", "must be an integer"),
-    ("learnable_resizer", {"num_res_blocks": -1}, "num_res_blocks", ">= 0"),
+    ("learnable_resizer", {"num_res_blocks": -1}, "num_res_blocks", "between 0 and 16"),
     ("learnable_resizer", {"target_size": [150, -150]}, "target_size", "between 1 and 16384"),
     ("learnable_resizer", {"target_size": 150}, "target_size", "[height, width]"),
     ("learnable_resizer", {"interpolation": "bilinearr"}, "interpolation", "one of"),

@@ -6,10 +6,11 @@ from ..zoo.contract import DataError, DatasetInfo, DatasetSource, Option, SplitE
 __all__ = ["tfds"]
 
 _PREPARE_HINT = (
-    "Prepare it on a machine with internet access: python -c \"import tensorflow_datasets as tfds; "
-    "tfds.builder('{name}', data_dir='DIR').download_and_prepare()\", then copy DIR/{name} here (a current TFDS "
-    "prepares the version its code has, e.g. 4.0.1 for cats_vs_dogs: name that version in the recipe), "
-    "or pass --data-dir to where it already is.")
+    "Make cats_vs_dogs 4.0.0 here, offline, from Microsoft's PetImages folder or zip: zoo prepare cats_vs_dogs "
+    "PATH/TO/PetImages --data-dir DIR (zoo prepare --help lists what it makes). Or prepare it on a machine with "
+    "internet access: python -c \"import tensorflow_datasets as tfds; tfds.builder('{name}', data_dir='DIR')"
+    ".download_and_prepare()\", then copy DIR/{name} here (a current TFDS prepares the version its code has, e.g. "
+    "4.0.1 for cats_vs_dogs: name that version in the recipe), or pass --data-dir to where it already is.")
 
 
 def _versions_present(folder):

@@ -1,5 +1,5 @@
 """The ``zoo`` group: ``train`` (the ``zoo-run`` command), ``list``, ``eval``, ``predict``, ``export``, ``compare``,
-``recipe``."""
+``recipe``, ``prepare``."""
 import click
 
 from .compare import compare_command
@@ -7,6 +7,7 @@ from .evaluate import eval_command
 from .export import export_command
 from .list import list_command
 from .predict import predict_command
+from .prepare import prepare_command
 from .recipe import recipe_group
 from .train import main
 
@@ -28,3 +29,4 @@ zoo.add_command(predict_command)
 zoo.add_command(export_command)
 zoo.add_command(compare_command)
 zoo.add_command(recipe_group)
+zoo.add_command(prepare_command)
