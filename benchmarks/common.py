@@ -11,6 +11,7 @@ import numpy as np
 from resizer_plugin.compat import BACKEND, TF_VERSION, keras, onednn_enabled
 from resizer_plugin.layers import CONV_FORMS, LearnableResizer, MullerResizer, conv_forms
 from resizer_plugin.photos import sample_photos
+from resizer_plugin.runtimes.local import BF16_FLAGS, cpu_flags
 
 from resizer_plugin.testing.reference import reference_resizer
 
@@ -21,6 +22,8 @@ VARIANTS = {
     "muller": "resizer_plugin.MullerResizer (MULLER, 2 layers)",
     "bilinear": "plain bilinear resize, no resizer",
 }
+#: the CPU features (Linux's names) the figures depend on: vector width, fused multiply-add, native bfloat16
+CPU_FEATURES = ("avx2", "fma", "avx512f") + BF16_FLAGS
 
 
 def common_arguments(description):
@@ -139,7 +142,17 @@ def machine():
             "gpus": accelerators(), "backend": BACKEND, "keras": keras.__version__,
             "tensorflow": ".".join(map(str, TF_VERSION)) if TF_VERSION else None, "jax": _jax_version(),
             "onednn": onednn_enabled(), "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset)"),
-            "resizer_convolution_forms": conv_forms.active()}
+            "resizer_convolution_forms": conv_forms.active(),
+            "cpu_features": [flag for flag in CPU_FEATURES if flag in cpu_flags()]}
+
+
+def configuration(figures):
+    """One line: the configuration :func:`machine` found (TensorFlow's environment set as zoo-run sets it)."""
+    features = " ".join(figures["cpu_features"]) or "none of " + " ".join(CPU_FEATURES)
+    return ("timed as zoo-run runs: {} backend, oneDNN CPU kernels {} (TF_ENABLE_ONEDNN_OPTS={}), resizer "
+            "convolution forms {}, CPU features: {}".format(
+                figures["backend"], "on" if figures["onednn"] else "off", figures["TF_ENABLE_ONEDNN_OPTS"],
+                figures["resizer_convolution_forms"], features))
 
 
 def _jax_version():
@@ -158,7 +171,9 @@ def print_table(title, header, rows):
 
 
 def finish(args, results, ratios):
-    """Print the named ratios of ``results`` and write them all to ``--json``."""
+    """Print the configuration timed and the named ratios of ``results``, and write them all to ``--json``."""
+    if "machine" in results:
+        print(configuration(results["machine"]))
     for key in ratios:
         value = results.get(key)
         for name, ratio in (value.items() if isinstance(value, dict) else [(key, value)]):

@@ -1,6 +1,7 @@
 """The benchmarks run with the project's own tools and write the JSON keys the README and issue name (tiny sizes)."""
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -31,6 +32,12 @@ def test_train_step_writes_the_ratios(tmp_path):
     assert results["variants"]["muller"]["parameters"] == results["variants"]["bilinear"]["parameters"] + 4
     assert results["variants"]["resizer"]["parameters"] == results["variants"]["reference"]["parameters"]
     assert "speedup_over_reference" in stdout and "images/s" in stdout
+    # TensorFlow's environment as zoo-run sets it, unless the caller set it; the configuration timed is printed
+    from resizer_plugin.zoo.cli.common import onednn_default, tensorflow_version
+
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", onednn_default(tensorflow_version(), platform.machine()))
+    assert results["machine"]["TF_ENABLE_ONEDNN_OPTS"] == (onednn or "(unset)")
+    assert "timed as zoo-run runs: " in stdout and "CPU features: " in stdout
 
 
 @pytest.mark.slow
@@ -41,6 +48,19 @@ def test_inference_pipeline_and_memory_benchmarks_run(tmp_path):
     assert pipeline["pipeline_images_per_second"] > 0 and pipeline["pipeline_over_model"] > 0
     memory, _ = _run("benchmarks.memory", tmp_path, "--variants", "resizer")
     assert list(memory["variants"]) == ["resizer"] and memory["variants"]["resizer"]["peak_rss_mb"] > 100
+
+
+@pytest.mark.slow
+def test_the_folder_scan_benchmark_times_both_scans_and_the_cached_start(tmp_path):
+    """200 files: the 100th a JPEG cut short (only the previous scan, which decodes, skips it), the 200th empty."""
+    out = tmp_path / "out.json"
+    result = subprocess.run([sys.executable, "-m", "benchmarks.folder_scan", "--files", "200", "--repeats", "1",
+                             "--json", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (figures,) = json.loads(out.read_text())["sizes"]
+    assert (figures["previous_scan_skipped"], figures["header_scan_skipped"]) == (2, 1)
+    assert figures["header_scan_files_per_second"] > 0 and figures["cached_start_seconds"] > 0
+    assert figures["imagenet"]["header_scan_seconds"] > 0 and "1.28 M: header scan min" in result.stdout
 
 
 def test_help_works():

@@ -30,10 +30,11 @@ def _loggers():
 
 
 def setup_console():
-    """Log INFO and above to stderr (replacing earlier handlers: the CLI may run several times in one process)."""
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    """Log INFO and above, the host's and the package's plugins' (``resizer_plugin.*`` loggers), to stderr (replacing
+    earlier handlers: the CLI may run several times in one process)."""
     for logger in _loggers():
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
         for handler in list(logger.handlers):
             logger.removeHandler(handler)
     console = logging.StreamHandler(sys.stderr)
