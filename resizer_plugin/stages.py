@@ -9,6 +9,9 @@ __all__ = ["rescale", "resize", "learnable_resizer", "muller_resizer", "random_f
            "random_contrast", "random_brightness", "rand_augment"]
 
 _DEFAULT_TARGET = (150, 150)
+#: the learnable resizer's width n: up to 16x the paper's 16 (each feature map of a 32-image batch at 224x224 is then
+#: 1.6 GB); and its residual blocks r (default 1), each a few more feature maps of the output's size
+MAX_FILTERS, MAX_RES_BLOCKS = 256, 16
 
 
 def _resize_options():
@@ -42,11 +45,18 @@ def _build_muller_resizer(options, input_spec):
     return MullerResizer(**options), _resized_spec(options, input_spec)
 
 
-def _odd(value):
-    value = integer(min=1)(value)
+#: the Gaussian kernel's side: odd, up to 31 (about 6 standard deviations of a 5-pixel blur)
+_KERNEL_SIDE = integer(min=1, max=31)
+
+
+def _odd_kernel_side(value):
+    value = _KERNEL_SIDE(value)
     if value % 2 == 0:
         raise ValueError("must be odd")
     return value
+
+
+_odd_kernel_side.bounds = _KERNEL_SIDE.bounds
 
 
 rescale = Stage(
@@ -62,8 +72,8 @@ resize = Stage(
 learnable_resizer = Stage(
     "learnable_resizer", build=_build_learnable_resizer, trainable=True,
     options=dict(_resize_options(),
-                 filters=Option(integer(min=1), 16, "width n of the inner convolutions"),
-                 num_res_blocks=Option(integer(min=0), 1, "residual blocks r, chained"),
+                 filters=Option(integer(min=1, max=MAX_FILTERS), 16, "width n of the inner convolutions"),
+                 num_res_blocks=Option(integer(min=0, max=MAX_RES_BLOCKS), 1, "residual blocks r, chained"),
                  zero_init_residual=Option(boolean(), False, "start the last convolution at zero: the untrained "
                                                              "stage is the naive resize")),
     description="learnable resizer of Talebi & Milanfar (ICCV 2021), trained with the backbone")
@@ -72,7 +82,7 @@ muller_resizer = Stage(
     "muller_resizer", build=_build_muller_resizer, trainable=True,
     options=dict(_resize_options(),
                  num_layers=Option(integer(min=1, max=8), 2, "Laplacian layers (paper: 2), two parameters each"),
-                 kernel_size=Option(_odd, 5, "side of the Gaussian kernel, odd (paper: 5)"),
+                 kernel_size=Option(_odd_kernel_side, 5, "side of the Gaussian kernel, odd (paper: 5)"),
                  stddev=Option(number(min=0, min_exclusive=True), 1.0, "its standard deviation, pixels (paper: 1.0)")),
     description="MULLER, the multilayer Laplacian resizer of Tu, Milanfar & Talebi (ICCV 2023): 2 parameters per layer")
 
@@ -168,7 +178,8 @@ random_brightness = Stage(
 
 rand_augment = Stage(
     "rand_augment", build=_same_spec(_rand_augment), trainable=False, augmentation=True,
-    options={"num_ops": Option(integer(min=1), 2, "operations applied to each image"),
+    options={"num_ops": Option(integer(min=1, max=11), 2, "operations applied to each image (Keras' RandAugment "
+                                                           "draws them from 11 kinds)"),
              "factor": _fraction(0.5, "strength of each operation"), "value_range": _value_range_option()},
     description="RandAugment in training (Keras 3's RandAugment)")
 

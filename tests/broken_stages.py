@@ -3,7 +3,7 @@ import numpy as np
 
 from resizer_plugin.compat import BACKEND, keras, ops, to_numpy
 from resizer_plugin.layers import Resize
-from resizer_plugin.zoo.contract import ImageSpec, Option, Stage, number
+from resizer_plugin.zoo.contract import ImageSpec, Option, Stage, integer, number
 
 _PKG = "resizer_plugin_broken_stages"
 
@@ -183,6 +183,25 @@ float16_variables = Stage("float16_variables", build=lambda o, spec: (Float16Wei
 accepts_anything = _scale_stage("accepts_anything", options={"scale": Option(lambda v: v, 2.0)})
 
 
+def _scale_repeated(options, spec):
+    return Scale(options["scale"] ** options["repeats"]), spec
+
+
+# An integer option without an upper bound: ``repeats: 100000`` passes the dry run.
+unbounded_option = Stage("unbounded_option", build=_scale_repeated, trainable=False,
+                         options={"scale": Option(number(), 2.0), "repeats": Option(integer(min=1), 1)})
+
+
+def _declared_only(value):
+    return int(value)
+
+
+_declared_only.bounds = integer(min=1, max=4).bounds
+# Its validator declares 1..4 but enforces nothing.
+range_not_enforced = Stage("range_not_enforced", build=_scale_repeated, trainable=False,
+                           options={"scale": Option(number(), 2.0), "repeats": Option(_declared_only, 1)})
+
+
 class _LenientStage(Stage):
     def validate(self, config):
         return {k: v for k, v in super().validate({}).items()}
@@ -232,6 +251,8 @@ BROKEN = {
     "check_compiled": COMPILED_CASES[BACKEND],
     "check_rejects_bad_config": [(accepts_anything, "accepted the bad option"),
                                  (ignores_unknown_keys, "no_such_option_zz")],
+    "check_integer_options_have_a_range": [(unbounded_option, "integer option 'repeats' declares no range"),
+                                           (range_not_enforced, "declares between 1 and 4 but accepts 0")],
     "check_fit_step_in_front_of_backbone": [(produces_nan, "nan")],
     "check_augmentation": [(flips_at_inference, "it must be the identity"),
                            (never_augments, "five training calls left the photos as they were")],

@@ -41,7 +41,7 @@ CASES = [
     ("unknown stage", _with(lambda r: r["model"]["stages"].append({"type": "learnable_resizr"})),
      "model.stages[2].type", "unknown stage 'learnable_resizr'"),
     ("bad stage option", _with(lambda r: r["model"]["stages"][1].update(filters=0)), "model.stages[1].filters",
-     ">= 1 (got 0)"),
+     "between 1 and 256 (got 0)"),
     ("stage without type", _with(lambda r: r["model"]["stages"].append("resize")), "model.stages[2]",
      "mapping with a 'type'"),
     ("unknown backbone family", _with(lambda r: r["model"].update(backbone={"type": "timm/resnet50"})),

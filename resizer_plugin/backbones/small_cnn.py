@@ -19,6 +19,7 @@ def _build(model, options, spec):
 
 small_cnn = BackboneFamily(
     "small_cnn", build=_build,
-    options={"filters": Option(integer(min=1), 16, "filters of the first block, doubled each block"),
+    options={"filters": Option(integer(min=1, max=256), 16, "filters of the first block, doubled each block (at "
+                                                             "256 six blocks hold 0.4 billion weights)"),
              "blocks": Option(integer(min=1, max=6), 3, "conv-BN-ReLU-maxpool blocks")},
     description="a small conv net for quick runs and tests")

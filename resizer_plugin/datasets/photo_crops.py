@@ -7,6 +7,10 @@ from ..zoo.contract import DatasetInfo, DatasetSource, Option, integer, split_op
 
 __all__ = ["photo_crops"]
 
+#: crops per class and split, held in memory (4,096 crops of a 512-pixel photo are up to 2 GB);
+#: the crop seed's largest value (the validation crops use crop_seed + 1, and NumPy's seeds end at 2**32 - 1)
+MAX_CROPS, MAX_CROP_SEED = 4096, 2 ** 32 - 2
+
 
 def _photo_names(value):
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) < 2:
@@ -55,8 +59,9 @@ photo_crops = DatasetSource(
     "photo_crops", describe=_describe, load=_load,
     options=dict({"photos": Option(_photo_names, ["chelsea", "coffee", "astronaut", "rocket"],
                                    "scikit-image photos, one class each (any of photos.FREE_PHOTOS)"),
-                  "train_examples": Option(integer(min=1), 96, "random crops per class for training"),
-                  "val_examples": Option(integer(min=1), 24, "random crops per class for validation"),
-                  "crop_seed": Option(integer(), 0, "seed of the crops")},
+                  "train_examples": Option(integer(min=1, max=MAX_CROPS), 96, "random crops per class for training"),
+                  "val_examples": Option(integer(min=1, max=MAX_CROPS), 24, "random crops per class for validation"),
+                  "crop_seed": Option(integer(min=0, max=MAX_CROP_SEED), 0, "seed of the crops (the validation "
+                                                                           "crops': crop_seed + 1)")},
                  **split_options("train", "val")),
     description="random square crops of scikit-image's sample photos; the class is the photo (offline)")

@@ -14,6 +14,9 @@ from ..zoo.contract import (DataError, DatasetInfo, DatasetSource, Option, integ
 __all__ = ["DEGRADATIONS", "degrade", "photo_quality"]
 
 DEGRADATIONS = ("none", "blur", "jpeg", "noise")
+#: crops per split, held in memory (4,096 of 192 pixels, once per class of 4, are 1.8 GB); the crop seed's largest
+#: value (the validation crops use crop_seed + 1, and NumPy's seeds end at 2**32 - 1)
+MAX_CROPS, MAX_CROP_SEED = 4096, 2 ** 32 - 2
 
 
 def _degradations(value):
@@ -109,14 +112,16 @@ def _load(options, split, seed):
 photo_quality = DatasetSource(
     "photo_quality", describe=_describe, load=_load,
     options=dict({"degradations": Option(_degradations, list(DEGRADATIONS), "classes, in order"),
-                  "crop_size": Option(integer(min=8), 192, "side of the square crops, native pixels"),
+                  "crop_size": Option(integer(min=8, max=1024), 192, "side of the square crops, native pixels (no "
+                                                                      "larger than the photos used)"),
                   "blur_sigma": Option(number(min=0, min_exclusive=True), 1.0, "Gaussian blur, pixels"),
                   "jpeg_quality": Option(integer(min=1, max=100), 30, "JPEG quality of the jpeg class"),
                   "noise_sigma": Option(number(min=0, min_exclusive=True), 6.0, "sensor noise, 0..255 levels"),
                   "val_photos": Option(_photos, ["camera", "coffee", "gravel"], "photos kept for validation"),
-                  "train_crops": Option(integer(min=1), 300, "training crops (each once per class)"),
-                  "val_crops": Option(integer(min=1), 100, "validation crops (each once per class)"),
-                  "crop_seed": Option(integer(), 0, "seed of the crops and the noise")},
+                  "train_crops": Option(integer(min=1, max=MAX_CROPS), 300, "training crops (each once per class)"),
+                  "val_crops": Option(integer(min=1, max=MAX_CROPS), 100, "validation crops (each once per class)"),
+                  "crop_seed": Option(integer(min=0, max=MAX_CROP_SEED), 0, "seed of the crops and the noise (the "
+                                                                           "validation crops': crop_seed + 1)")},
                  **split_options("train", "val")),
     description="which degradation (none, blur, jpeg, noise) a full-resolution crop of a free scikit-image photo "
                 "went through; validation photos unseen in training (offline)")

@@ -20,7 +20,8 @@ __all__ = ["CHECKS", "TRAIT_CHECKS", "ConformanceError", "check_stage", "checks_
            "resolve_stage",
            "check_builds_from_defaults", "check_output_spec", "check_config_round_trip", "check_keras_save_load",
            "check_gradients", "check_deterministic_inference", "check_mixed_precision", "check_compiled",
-           "check_rejects_bad_config", "check_fit_step_in_front_of_backbone", "check_augmentation"]
+           "check_rejects_bad_config", "check_integer_options_have_a_range", "check_fit_step_in_front_of_backbone",
+           "check_augmentation"]
 
 _SPEC = ImageSpec(96, 96, 3)
 _ATOL = 1e-5
@@ -246,6 +247,34 @@ def check_rejects_bad_config(stage):
         _fail(stage, "accepted the bad option {!r}".format(config))
 
 
+def _integer_option(option):
+    return option.bounds is not None or (isinstance(option.default, int) and not isinstance(option.default, bool))
+
+
+def _shaped_like(default, number):
+    """``number`` as the option takes it: alone, or in a list as long as a list default (a size's [height, width])."""
+    return [number] * len(default) if isinstance(default, (list, tuple)) else number
+
+
+def check_integer_options_have_a_range(stage):
+    """Every integer option (an integer default, or a validator with ``bounds``) declares both ends of its range,
+    ``integer(min=..., max=...)``, and refuses the values just outside it: a stage runs on every image, so an open
+    size or count is a way to run out of memory that only training would find."""
+    stage = resolve_stage(stage)
+    for key, option in stage.options.items():
+        if not _integer_option(option):
+            continue
+        if option.bounds is None or None in option.bounds:
+            _fail(stage, "integer option {!r} declares no range (min and max): give it integer(min=..., max=...)"
+                  .format(key))
+        for outside in (option.bounds.min - 1, option.bounds.max + 1):
+            try:
+                stage.validate({key: _shaped_like(option.default, outside)})
+            except StageConfigError:
+                continue
+            _fail(stage, "option {!r} declares {} but accepts {}".format(key, option.bounds, outside))
+
+
 def check_fit_step_in_front_of_backbone(stage):
     """In front of a small conv backbone, one ``fit`` step leaves the loss and every weight finite."""
     stage = resolve_stage(stage)
@@ -285,7 +314,8 @@ def check_augmentation(stage):
 #: every check of the kit; :func:`checks_for` picks a stage's from its declared traits
 CHECKS = (check_builds_from_defaults, check_output_spec, check_config_round_trip, check_keras_save_load,
           check_gradients, check_deterministic_inference, check_mixed_precision, check_compiled,
-          check_rejects_bad_config, check_fit_step_in_front_of_backbone, check_augmentation)
+          check_rejects_bad_config, check_integer_options_have_a_range, check_fit_step_in_front_of_backbone,
+          check_augmentation)
 #: the checks only stages with a trait get: trait -> checks
 TRAIT_CHECKS = {"augmentation": (check_augmentation,)}
 

@@ -189,6 +189,13 @@ class LocalRuntime(Runtime):
         self._check_policy(policy)
         return policy, None
 
+    def plan(self, options):
+        """The options, ``precision: auto`` shown as what it resolves to here and why (what :meth:`start` logs)."""
+        if options["precision"] != "auto":
+            return dict(options)
+        policy, why = self._policy("auto")
+        return dict(options, precision="auto -> {}: {}".format(policy, why))
+
     def _check_policy(self, policy):
         """Refuse a mixed policy whose compute dtype this TensorFlow cannot convolve in on this device."""
         from ...compat import convolves_in, keras

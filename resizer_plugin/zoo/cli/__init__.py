@@ -10,7 +10,8 @@ import logging
 import os
 import sys
 
-from .common import configure_tensorflow, die_with_parent, refuse_other_backends
+from ..training.children import die_with_parent
+from .common import configure_tensorflow, refuse_other_backends
 
 __all__ = ["run_zoo", "run_zoo_run"]
 

@@ -1,21 +1,24 @@
 """What every ``zoo`` verb shares: one-line errors with exit status 2, TensorFlow's environment, a run reopened."""
 import os
 import sys
+import unicodedata
 
 import click
 
-__all__ = ["ONEDNN_SINCE", "USAGE_ERROR", "configure_tensorflow", "data_problem", "describe_data", "die_with_parent",
-           "fail", "onednn_default", "open_run_or_fail", "recipe_file_or_fail", "refuse_other_backends",
-           "tensorflow_version"]
+__all__ = ["ONEDNN_SINCE", "USAGE_ERROR", "configure_tensorflow", "data_problem", "describe_data", "fail",
+           "onednn_default", "open_run_or_fail", "recipe_file_or_fail", "refuse_other_backends", "tensorflow_version"]
 
 USAGE_ERROR = 2
 
 
 def fail(message, code=USAGE_ERROR, command=None):
-    """Print ``<command>: error: message`` (the command as it was named: zoo or zoo-run) and exit with ``code``."""
+    """Print ``<command>: error: message`` (the command as it was named: zoo or zoo-run) and exit with ``code``. A
+    control character the message holds (from a path given, say) is shown escaped, never obeyed: a carriage return
+    would overwrite the line, an escape sequence restyle the terminal."""
     context = click.get_current_context(silent=True)
     name = command or (context.find_root().command.name if context is not None else "zoo-run")
-    click.echo("{}: error: {}".format(name, message), err=True)
+    shown = "".join(c if c == "\n" or unicodedata.category(c) != "Cc" else repr(c)[1:-1] for c in str(message))
+    click.echo("{}: error: {}".format(name, shown), err=True)
     sys.exit(code)
 
 
@@ -61,22 +64,6 @@ def onednn_default(tf_version, machine):
     if tf_version is None or tf_version < ONEDNN_SINCE or machine.lower() not in ("x86_64", "amd64"):
         return None
     return "1"
-
-
-def die_with_parent():
-    """Where the parent asked (``compare.runner.DIE_WITH_PARENT`` holds its pid), have Linux kill this process when
-    the parent dies, so that a killed zoo compare leaves no zoo-run writing on; elsewhere nothing."""
-    from ..compare.runner import DIE_WITH_PARENT
-
-    parent = os.environ.pop(DIE_WITH_PARENT, "")
-    if not parent.isdigit() or not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != int(parent):  # the parent died before the request: go now
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def configure_tensorflow():

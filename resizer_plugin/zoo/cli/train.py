@@ -45,7 +45,7 @@ def _dry_run(recipe):
     click.echo("train       {} epochs, {} lr {}, {} (label smoothing {})".format(
         train.epochs, train.optimizer.type, train.optimizer.learning_rate, train.loss.type,
         train.loss.label_smoothing))
-    click.echo("runtime     {} {}".format(recipe.runtime.name, _short(recipe.runtime_options)))
+    click.echo("runtime     {} {}".format(recipe.runtime.name, _short(recipe.runtime.plan(recipe.runtime_options))))
     click.echo("output      {}".format(recipe.output.dir))
     if problem:
         fail("{}: {}".format(recipe.source, problem))

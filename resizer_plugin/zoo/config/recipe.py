@@ -5,6 +5,7 @@ Every error names the file, the key path (``model.stages[1].filters``) and the b
 """
 import copy
 import os
+import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import yaml
@@ -16,14 +17,32 @@ from .bounds import excess, file_excess
 from .registry import PluginError
 from .schema import OPEN_SECTIONS, SCHEMA, Data, Head, Output, Train, host_keys, section
 
-__all__ = ["Recipe", "RecipeError", "load_recipe", "apply_overrides", "read_yaml", "validate"]
+__all__ = ["Recipe", "RecipeError", "load_recipe", "load_yaml", "apply_overrides", "read_yaml", "validate"]
+
+#: a number with an exponent, as YAML 1.2 writes it: YAML 1.1 (PyYAML) wants a dot and a signed exponent, and reads
+#: ``1e-3`` or ``1.0e3`` as strings
+YAML_1_2_EXPONENT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, numbers with an exponent read as YAML 1.2 reads them: as floats."""
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", YAML_1_2_EXPONENT, list("-+0123456789."))
+
+
+def load_yaml(stream):
+    """The YAML document in ``stream`` (a string or a file), numbers read as YAML 1.2 reads them."""
+    return yaml.load(stream, Loader=_Loader)
+
 
 class RecipeError(ValueError):
     """A recipe problem: the file, the key path and what is wrong with the value."""
 
     def __init__(self, source, key, message):
         self.source, self.key, self.reason = source, key, message
-        super().__init__("{}: {}{}".format(source, "{}: ".format(key) if key else "", message))
+        shown_key = key if key and key.isprintable() else shown(key)  # an empty key, or one of a line break, quoted
+        super().__init__("{}: {}{}".format(source, "" if key is None else "{}: ".format(shown_key), message))
 
 
 class Recipe(NamedTuple):
@@ -135,8 +154,9 @@ def _stages(source, raw_stages):
     stages = []
     for index, raw in enumerate(raw_stages):
         where = _join("model.stages", index)
-        if not isinstance(raw, dict) or "type" not in raw:
-            raise RecipeError(source, where, "each stage is a mapping with a 'type', got {}".format(shown(raw)))
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            raise RecipeError(source, where, "each stage is a mapping with a 'type' (a stage's name), got {}".format(
+                shown(raw)))
         options = {k: v for k, v in raw.items() if k != "type"}
         stage = _load_plugin(source, registry.stages, raw["type"], _join(where, "type"))
         stages.append((stage, _plugin_options(source, stage, options, where)))
@@ -223,20 +243,29 @@ def validate(source, raw):
                   runtime_options)
 
 
+def _key_parts(dotted):
+    """``a.1.b`` as ["a", 1, "b"]: a part of ASCII digits is a list index (``²`` is a digit to str.isdigit, not to
+    int)."""
+    return [int(part) if part.isascii() and part.isdigit() else part for part in dotted.split(".")]
+
+
 def _parse_override(source, item):
     if isinstance(item, tuple):  # (dotted key, value) from a typed CLI flag
-        return [int(p) if p.isdigit() else p for p in item[0].split(".")], item[1]
+        return _key_parts(item[0]), item[1]
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
         raise RecipeError(source, "--set {}".format(item), "must be KEY.PATH=VALUE, e.g. train.epochs=1")
     try:
-        parsed = yaml.safe_load(value)
+        parsed = load_yaml(value)
+    except RecursionError:
+        raise RecipeError(source, "--set {}".format(key), "value {} is nested too deeply".format(
+            shown(value))) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise RecipeError(source, "--set {}".format(key), "value {} is not YAML: {}{}".format(
             shown(value), getattr(error, "problem", None) or "cannot be parsed",
             " (column {})".format(mark.column + 1) if mark else "")) from None
-    return [int(p) if p.isdigit() else p for p in key.strip().split(".")], parsed
+    return _key_parts(key.strip()), parsed
 
 
 def apply_overrides(source, raw, overrides):
@@ -277,7 +306,7 @@ def read_yaml(source):
         raise RecipeError(source, None, too_large)
     try:
         with open(source, encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+            raw = load_yaml(handle)
     except RecursionError:
         raise RecipeError(source, None, "not a recipe: its YAML is nested too deeply") from None
     except yaml.MarkedYAMLError as error:

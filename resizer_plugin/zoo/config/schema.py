@@ -7,7 +7,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 from ..contract import Option, boolean, choice, integer, mapping, number, optional, path, size2d, text
 
 __all__ = ["SCHEMA", "OPEN_SECTIONS", "Data", "Head", "Loss", "Optimizer", "Output", "Schedule", "Train", "host_keys",
-           "run_name", "schema_reference", "section"]
+           "run_name", "schema_options", "schema_reference", "section"]
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
@@ -28,13 +28,13 @@ def _metrics(value):
 
 
 #: what a run's name may hold: it names a folder (runs/<name>) and the Keras model, so one safe path component
-RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def run_name(value):
     """A run name: letters, digits, '.', '_' and '-' (not first), at most 100; ValueError suggesting a slug."""
     value = text()(value)
-    if not RUN_NAME.match(value):
+    if not RUN_NAME.fullmatch(value):  # match() with $ would let a trailing newline through
         ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_text).strip("._-")[:100] or "run"
         raise ValueError("a run name is one folder name of letters, digits, '.', '_' and '-' (not first), at most "
@@ -42,8 +42,9 @@ def run_name(value):
     return value
 
 
-#: the largest global batch (and the seed's range, NumPy's and TensorFlow's)
-MAX_BATCH, MAX_SEED = 1 << 16, 2 ** 32 - 1
+#: the largest global batch (and the seed's range, NumPy's and TensorFlow's); the shuffle buffer's examples, held as
+#: the source gives them (65,536 JPEG files of 30 KB are 2 GB)
+MAX_BATCH, MAX_SEED, MAX_SHUFFLE = 1 << 16, 2 ** 32 - 1, 1 << 16
 
 SCHEMA = {
     "name": Option(run_name, help="run name; the default output folder is runs/<name>"),
@@ -52,7 +53,7 @@ SCHEMA = {
         "source": Option(text(), help="dataset source, from the zoo.datasets group"),
         "image_size": Option(size2d(), help="[height, width] every image is resized to in the input pipeline"),
         "batch_size": Option(integer(min=1, max=MAX_BATCH), 32, "global batch size"),
-        "shuffle_buffer": Option(integer(min=1), 1024, "examples in the shuffle buffer"),
+        "shuffle_buffer": Option(integer(min=1, max=MAX_SHUFFLE), 1024, "examples in the shuffle buffer"),
         "drop_remainder": Option(boolean(), False, "drop the last partial batch (static shapes)"),
         "antialias": Option(boolean(), False, "anti-alias the pipeline's bilinear resize to image_size"),
     },
@@ -198,9 +199,9 @@ def section(kind, values: Dict[str, Any]):
     return kind(**fields)
 
 
-def schema_reference():
-    """(key path, default, help) rows of the fixed schema (the recipe reference in docs/ is checked against them)."""
-    rows = []
+def schema_options() -> Dict[str, Option]:
+    """Key path -> Option of every key of the fixed schema, in order."""
+    options = {}
 
     def walk(schema, prefix):
         for key, spec in schema.items():
@@ -208,6 +209,12 @@ def schema_reference():
             if isinstance(spec, dict):
                 walk(spec, key_path)
             else:
-                rows.append((key_path, "(required)" if spec.required else spec.default, spec.help))
+                options[key_path] = spec
     walk(SCHEMA, "")
-    return rows
+    return options
+
+
+def schema_reference():
+    """(key path, default, help) rows of the fixed schema (the recipe reference in docs/ is checked against them)."""
+    return [(key_path, "(required)" if spec.required else spec.default, spec.help)
+            for key_path, spec in schema_options().items()]

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from ..training.children import die_with_parent
 from .formats import BY_NAME
 
 __all__ = ["images_per_second", "main"]
@@ -35,6 +36,7 @@ def images_per_second(run, images, batch_size, repeats):
 
 
 def main(argv=None):
+    die_with_parent()  # before anything slow: zoo export killed, this process ends and removes its files
     fmt, artifact, images_file, outputs_file, timing_file, *plugins = argv if argv is not None else sys.argv[1:]
     run = BY_NAME[fmt].load(artifact, plugins)
     images = np.load(images_file)

@@ -9,7 +9,6 @@ stock TensorFlow ops only (never the convolution forms a runtime may pick for it
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import tensorflow as tf
 
 from ...compat import BACKEND, keras
 from ..training.checkpoints import restore_model
+from ..training.children import child_environment, remove
 from ..training.model import build_model
 from ..training.pipeline import split_batches
 from .formats import BY_NAME, QUANTIZATIONS, names
@@ -85,15 +85,8 @@ def _probabilities(model, images):
 
 def _write(fmt, built, path, workdir, quantize=None):
     """Write the model of ``built`` (its backbone, for ``backbone``) as ``fmt`` to ``path``."""
-    _remove(path)
+    remove(path)
     BY_NAME[fmt].write(built, path, workdir, quantize)
-
-
-def _remove(path):
-    if os.path.isdir(path):
-        shutil.rmtree(path)
-    elif os.path.exists(path):
-        os.remove(path)
 
 
 def _size(path):
@@ -124,13 +117,15 @@ def _tail(text, lines=12):
 
 
 def _check(fmt, path, images, plugins, workdir):
-    """The artifact reloaded in a fresh process: its outputs for ``images`` and its images/s at batch 1 and 16."""
+    """The artifact reloaded in a fresh process: its outputs for ``images`` and its images/s at batch 1 and 16. The
+    process dies with this one, and then removes the artifact and the work folder (``training.children``)."""
     images_file, outputs_file, timing_file = (os.path.join(workdir, name)
                                               for name in ("images.npy", "outputs.npy", "timing.json"))
     np.save(images_file, images)
     command = [sys.executable, "-m", "resizer_plugin.zoo.export.check", fmt, path, images_file, outputs_file,
                timing_file] + plugins
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                            env=child_environment([workdir, path]))
     if result.returncode != 0:
         raise ExportError("{}: reloading it in a fresh process failed:\n{}".format(path, _tail(result.stderr)))
     with open(timing_file) as handle:
@@ -143,29 +138,34 @@ def _written(fmt, built, target, workdir, quantize):
     try:
         _write(fmt, built, partial, workdir, quantize)
     except Exception as error:  # converters fail in their own ways; say which format, keep nothing half-written
-        _remove(partial)
+        remove(partial)
         raise ExportError("{}: writing {} failed: {}: {}".format(target, fmt, type(error).__name__, error)) from error
     return partial
 
 
 def _partial(target):
     """Where ``target`` is written and checked before it takes its name: ``.partial.<name>`` beside it (hidden, and
-    replaced by the next export), so that an interrupted export leaves nothing that looks checked."""
+    removed on every way out but success), so that an interrupted export leaves nothing that looks checked."""
     folder, name = os.path.split(target)
     return os.path.join(folder, ".partial." + name)
 
 
 def _checked_record(fmt, partial, target, reference, plugins, workdir, quantize):
-    """The record of the written ``partial`` artifact, checked in a fresh process; ExportError when it fails."""
+    """The record of the written ``partial`` artifact, checked in a fresh process; ExportError when it fails: any
+    difference not finite, or a float32 artifact's largest one over TOLERANCE."""
     images, expected = reference
     outputs, speed = _check(fmt, partial, images, plugins, workdir)
-    difference = float(np.max(np.abs(outputs - expected)))
+    gaps = np.abs(outputs - expected)
+    if not np.all(np.isfinite(gaps)):  # NaN compares false with everything: refused here, by name
+        raise ExportError("{}: refused and removed: its outputs differ from the Keras model's by NaN or infinity on "
+                          "{} validation images".format(target, len(images)))
+    difference = float(np.max(gaps))  # the largest difference of any probability, never an average
     record = {"format": fmt, "file": os.path.basename(target), "bytes": _size(partial),
               "max_abs_difference": difference, "compared_images": len(images), "images_per_second": speed}
     if quantize:
         agreement = float(np.mean(np.argmax(outputs, axis=1) == np.argmax(expected, axis=1)))
         return dict(record, quantization=quantize, top1_agreement=agreement)
-    if not difference <= TOLERANCE:
+    if difference > TOLERANCE:
         raise ExportError("{}: refused and removed: its outputs differ from the Keras model's by up to {:.3g} on {} "
                           "validation images (allowed {:g})".format(target, difference, len(images), TOLERANCE))
     return record
@@ -174,15 +174,15 @@ def _checked_record(fmt, partial, target, reference, plugins, workdir, quantize)
 def export_one(fmt, built, target, reference, plugins, workdir, quantize=None):
     """Write ``built``'s model as ``fmt``, reload it in a fresh process and compare it with ``reference`` ((inputs,
     Keras outputs)), then move it to ``target``; its export.json record. A float32 artifact off by more than
-    TOLERANCE is removed and ExportError raised; a quantized one is kept, its top-1 agreement recorded."""
+    TOLERANCE, or with outputs that are not finite, is removed and ExportError raised; a quantized one is kept, its
+    top-1 agreement recorded. However it ends (a refusal, an interruption), the partial file is gone."""
     partial = _written(fmt, built, target, workdir, quantize)
     try:
         record = _checked_record(fmt, partial, target, reference, plugins, workdir, quantize)
-    except ExportError:
-        _remove(partial)
-        raise
-    _remove(target)
-    os.replace(partial, target)
+        remove(target)
+        os.replace(partial, target)
+    finally:
+        remove(partial)  # gone already where it became target
     return record
 
 
@@ -240,7 +240,7 @@ def export_run(run, formats, output_dir, quantize=None, progress=print):
     built = serving_model(run)
     os.makedirs(output_dir, exist_ok=True)
     records, refused = [], []
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory(prefix="zoo-export-") as workdir:
         for fmt, quantization, reference in _jobs(run, built, formats, quantize):
             target = os.path.join(output_dir, BY_NAME[fmt].file_name(quantization))
             plugins = _backbone_spec(built, run.recipe, workdir) if fmt == "backbone" else _plugins(run.recipe)

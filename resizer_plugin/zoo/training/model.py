@@ -1,4 +1,5 @@
 """The recipe's model: uint8 image -> stage 1 -> ... -> stage k -> backbone -> head (pooling, dropout, Dense)."""
+import contextlib
 from typing import List, NamedTuple
 
 import numpy as np
@@ -6,12 +7,13 @@ import numpy as np
 from ...compat import BACKEND, keras, set_random_seed
 from ..contract import ImageSpec
 
-__all__ = ["ModelError", "RecipeModel", "build_model", "count_parameters", "set_batch_norm_momentum",
-           "synchronize_batch_norm"]
+__all__ = ["ModelError", "RecipeModel", "build_model", "count_parameters", "out_of_memory_named",
+           "set_batch_norm_momentum", "synchronize_batch_norm"]
 
 
 class ModelError(ValueError):
-    """The recipe's backbone refused its arguments (a weights file that does not fit, say); names the key."""
+    """The recipe's model cannot be built or trained: its backbone refused its arguments (a weights file that does not
+    fit, say), or memory ran out; names the key or the part."""
 
 
 class RecipeModel(NamedTuple):
@@ -23,15 +25,48 @@ class RecipeModel(NamedTuple):
     backbone_input: ImageSpec  #: what the backbone receives: the last stage's output (or the recipe's images)
     backbone: keras.Model  #: the backbone, a layer of ``model`` (frozen for train.freeze_backbone_epochs)
 
+    def parts(self, recipe):
+        """(name, layer) of each stage and of the backbone, in order."""
+        return _parts(recipe, self.stage_layers, self.backbone)
+
+
+def _parts(recipe, stage_layers, backbone=None):
+    parts = [("stage " + stage.name, layer) for (stage, _), layer in zip(recipe.stages, stage_layers)]
+    return parts + ([("backbone " + recipe.backbone.name, backbone)] if backbone is not None else [])
+
+
+def _out_of_memory(error):
+    """Whether ``error`` is an allocation that failed: MemoryError, TensorFlow's ResourceExhaustedError, or JAX's
+    RESOURCE_EXHAUSTED."""
+    return isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError" or \
+        str(error).lstrip().startswith("RESOURCE_EXHAUSTED")
+
+
+@contextlib.contextmanager
+def out_of_memory_named(recipe, where, parts):
+    """Inside, an allocation that fails becomes a one-line ModelError: out of memory ``where`` (e.g. "in training"),
+    each part ``parts()`` gives ((name, layer) pairs) with its parameter count, the batch size and what to lower."""
+    try:
+        yield
+    except Exception as error:
+        if not _out_of_memory(error):
+            raise
+        counted = ", ".join("{} {:,} parameters".format(name, count_parameters(layer)[0]) for name, layer in parts())
+        raise ModelError("{}: out of memory {} with data.batch_size {} ({}): lower data.batch_size, data.image_size "
+                         "or the size options of the largest part (zoo-run --list shows their ranges)".format(
+                             recipe.source, where, recipe.data.batch_size, counted or "nothing built before")) from None
+
 
 def _stages(recipe, inputs):
     """The recipe's stages applied to ``inputs``: (output, each stage's layer, what each gives)."""
     spec, x, layers, specs = recipe.input_spec, inputs, [], []
     if not recipe.stages:  # the pipeline keeps pixels uint8; without stages only a cast stands before the backbone
         x = keras.layers.Rescaling(1.0, name="to_float")(x)
-    for stage, options in recipe.stages:
-        layer, spec = stage(options, spec)
-        x = layer(x)
+    for index, (stage, options) in enumerate(recipe.stages):
+        with out_of_memory_named(recipe, "building model.stages[{}] ({})".format(index, stage.name),
+                                 lambda: _parts(recipe, layers)):
+            layer, spec = stage(options, spec)
+            x = layer(x)
         layers.append(layer)
         specs.append(spec)
     return x, layers, specs
@@ -64,10 +99,12 @@ def build_model(recipe, num_classes):
     stages_output, layers, specs = _stages(recipe, inputs)
     spec = specs[-1] if specs else recipe.input_spec
     set_random_seed(recipe.seed + BACKBONE_SEED_OFFSET)
-    try:
-        backbone = recipe.backbone.build(recipe.backbone_model, recipe.backbone_options, spec)
-    except ValueError as error:  # the contract's way for a family to refuse its arguments
-        raise ModelError("{}: model.backbone: {}".format(recipe.source, error)) from None
+    with out_of_memory_named(recipe, "building model.backbone ({})".format(recipe.backbone.name),
+                             lambda: _parts(recipe, layers)):
+        try:
+            backbone = recipe.backbone.build(recipe.backbone_model, recipe.backbone_options, spec)
+        except ValueError as error:  # the contract's way for a family to refuse its arguments
+            raise ModelError("{}: model.backbone: {}".format(recipe.source, error)) from None
     outputs = _head(recipe.head, backbone(stages_output), num_classes)
     name = "".join(c if c.isalnum() or c in "_-" else "_" for c in recipe.name)
     model = keras.Model(inputs, outputs, name=name)

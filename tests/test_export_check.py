@@ -1,0 +1,162 @@
+"""The export check fails where it must (outputs that are not finite, one probability off though the mean is not),
+and every process the host starts dies with it, even by SIGKILL, taking its parent's temporary files along."""
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from resizer_plugin.zoo.export import exporter as export
+
+from .builders import ROOT
+
+LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+#: what the Keras model gives on 64 validation images of 4 classes
+EXPECTED = np.full((64, 4), 0.25, np.float32)
+
+
+def _export_one(tmp_path, monkeypatch, outputs, quantize=None):
+    """export_one on an artifact written as a few bytes whose check in the fresh process gives ``outputs``."""
+    monkeypatch.setattr(export, "_write", lambda fmt, built, path, *args: pathlib.Path(path).write_bytes(b"model"))
+    monkeypatch.setattr(export, "_check", lambda *args: (outputs, {"batch_1": 1.0, "batch_16": 1.0}))
+    reference = (np.zeros((64, 8, 8, 3), np.uint8), EXPECTED)
+    return export.export_one("keras", None, str(tmp_path / "model.keras"), reference, [], str(tmp_path), quantize)
+
+
+@pytest.mark.parametrize("quantize", [None, "dynamic-int8"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_outputs_that_are_not_finite_are_refused_and_removed(tmp_path, monkeypatch, quantize, bad):
+    outputs = EXPECTED.copy()
+    outputs[5, 2] = bad
+    with pytest.raises(export.ExportError, match="refused and removed: its outputs differ from the Keras model's by "
+                                                 "NaN or infinity on 64 validation images"):
+        _export_one(tmp_path, monkeypatch, outputs, quantize)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_probability_off_is_refused_though_the_mean_difference_is_within_tolerance(tmp_path, monkeypatch):
+    outputs = EXPECTED.copy()
+    outputs[7, 1] += 0.001  # the mean difference, 0.001 / 256, is 4e-6
+    with pytest.raises(export.ExportError, match=r"differ from the Keras model's by up to 0\.001 on 64 validation "
+                                                 r"images \(allowed 0\.0001\)"):
+        _export_one(tmp_path, monkeypatch, outputs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_record_holds_the_largest_difference(tmp_path, monkeypatch):
+    outputs = EXPECTED.copy()
+    outputs[3, 0] -= 6e-5
+    record = _export_one(tmp_path, monkeypatch, outputs)
+    assert record["max_abs_difference"] == pytest.approx(6e-5, rel=1e-3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+
+
+#: a child tied to its parent: it reports itself tied, then waits to be ended
+_CHILD = """
+import sys, time
+from resizer_plugin.zoo.training.children import die_with_parent
+die_with_parent()
+open(sys.argv[1], "w").close()
+time.sleep(300)
+"""
+#: a parent that starts the child, tied and with leftovers or not, writes its pid, then waits to be killed
+_PARENT = """
+import json, subprocess, sys, time
+from resizer_plugin.zoo.training.children import child_environment
+ready, leftovers = sys.argv[1], json.loads(sys.argv[2])
+child = subprocess.Popen([sys.executable, "-c", {child!r}, ready], env=child_environment(leftovers))
+open(ready + ".pid", "w").write(str(child.pid))
+time.sleep(300)
+""".format(child=_CHILD)
+
+
+def _wait(condition, seconds, what):
+    deadline = time.time() + seconds
+    while not condition():
+        assert time.time() < deadline, what
+        time.sleep(0.1)
+
+
+def _ended(pid):
+    """Whether process ``pid`` is gone, or a zombie left for its new parent to reap."""
+    try:
+        with open("/proc/{}/stat".format(pid)) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def _kill(pid):
+    if not _ended(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+@LINUX_ONLY
+@pytest.mark.parametrize("with_leftovers", [False, True])
+def test_a_child_dies_with_its_parent_killed_by_sigkill_and_removes_the_leftovers(tmp_path, with_leftovers):
+    leftovers = tmp_path / "work"
+    (leftovers / "sub").mkdir(parents=True)
+    (leftovers / "sub" / "images.npy").write_bytes(b"x")
+    ready, child = tmp_path / "ready", None
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(ready),
+                               '["{}"]'.format(leftovers) if with_leftovers else "[]"], cwd=str(ROOT))
+    try:
+        _wait(lambda: ready.exists() and (tmp_path / "ready.pid").exists(), 60, "the child never started")
+        child = int((tmp_path / "ready.pid").read_text())
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        _wait(lambda: _ended(child), 20, "the child outlived its parent")
+    finally:
+        _kill(parent.pid)
+        if child:
+            _kill(child)
+    assert leftovers.exists() != with_leftovers
+
+
+#: TensorFlow's own temporary files (AutoGraph's converted functions), which it removes at exit and a SIGKILL leaves
+#: behind in any TensorFlow program
+AUTOGRAPH = "__autograph_generated_file"
+
+
+def _check_child(parent_pid):
+    """The pid of the export check process ``parent_pid`` started, or None."""
+    for entry in os.listdir("/proc"):
+        try:
+            with open("/proc/{}/stat".format(entry)) as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            with open("/proc/{}/cmdline".format(entry), "rb") as handle:
+                command = handle.read()
+        except (OSError, ValueError):
+            continue
+        if ppid == parent_pid and b"resizer_plugin.zoo.export.check" in command:
+            return int(entry)
+    return None
+
+
+@LINUX_ONLY
+@pytest.mark.slow
+def test_a_killed_export_leaves_neither_its_check_process_nor_its_temporary_files(small_run, tmp_path):
+    temporary, out = tmp_path / "tmp", tmp_path / "served"
+    temporary.mkdir()
+    command = [os.path.join(os.path.dirname(sys.executable), "zoo"), "export", str(small_run), "--format", "keras",
+               "--output", str(out)]
+    parent = subprocess.Popen(command, env=dict(os.environ, TMPDIR=str(temporary)), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    child = None
+    try:
+        _wait(lambda: _check_child(parent.pid) or parent.poll() is not None, 300, "no check process started")
+        child = _check_child(parent.pid)
+        assert child, "zoo export ended before its check process could be seen (exit {})".format(parent.returncode)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        _wait(lambda: _ended(child), 30, "the check process outlived zoo export")
+    finally:
+        _kill(parent.pid)
+        if child:
+            _kill(child)
+    left = [p.name for p in temporary.iterdir() if not p.name.startswith(AUTOGRAPH)]
+    assert left == [] and list(out.iterdir()) == []
