@@ -158,3 +158,30 @@ def test_performance_scripts_run_one_epoch_with_static_or_dynamic_shapes(tmp_pat
 def test_a_port_script_without_data_path_fails_as_the_ports_do(tmp_path):
     result, _ = _port_script(tmp_path, "train_full_1p.sh")
     assert result.returncode == 1 and '[Error] para "data_path" must be config' in result.stdout
+
+
+#: a zoo-run that fails: with ``log``, after writing its log in the device's folder, as a crash in training would;
+#: without, before it makes any folder, as a refused recipe or missing data does (exit status 2)
+_FAILING_ZOO_RUN = """#!/bin/bash
+while [[ $# -gt 0 ]]; do [[ $1 == --output-dir ]] && out=$2; shift; done
+if [[ "{log}" == log ]]; then mkdir -p "$out/0" && echo Traceback > "$out/0/train_0.log"; exit 1; fi
+echo "zoo-run: error: data.data_dir: no prepared TFDS dataset" >&2; exit 2
+"""
+
+
+@pytest.mark.parametrize("log", ["log", "none"])
+def test_a_port_script_whose_run_failed_names_its_log_only_where_there_is_one(tmp_path, log):
+    fake = tmp_path / "fake_bin"
+    fake.mkdir()
+    (fake / "zoo-run").write_text(_FAILING_ZOO_RUN.format(log=log))
+    (fake / "zoo-run").chmod(0o755)
+    env = dict(_port_env(tmp_path), PATH=str(fake) + os.pathsep + os.environ["PATH"])
+    result = subprocess.run(["bash", str(ROOT / "recipes" / "ascend" / "train_full_1p.sh"), "--data_path=/data",
+                             "--output_dir={}".format(tmp_path / "output")], capture_output=True, text=True, env=env)
+    if log == "log":
+        assert result.returncode == 1 and "[Error] zoo-run exited with status 1; the log is in {}".format(
+            tmp_path / "output" / "0" / "train_0.log") in result.stdout, result.stdout
+    else:
+        assert result.returncode == 2 and not (tmp_path / "output" / "0").exists()
+        assert ("[Error] zoo-run exited with status 2 before it began the run (no log written): its error is above"
+                in result.stdout and "log is in" not in result.stdout), result.stdout

@@ -305,3 +305,29 @@ def test_recipes_that_cannot_be_compared_are_one_line_and_status_2(tmp_path, rec
                                 + ["--output-dir", str(tmp_path / "out")] + extra)
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
     assert not (tmp_path / "out").exists() and not (tmp_path.parent / "cmp_escape").exists() and files
+
+
+def test_a_run_that_stopped_before_writing_anything_is_said_so_and_no_folder_is_named_as_holding_its_log(tmp_path):
+    """The first recipe's data is missing: its zoo-run refuses it before it makes the run's folder."""
+    missing = small_recipe({"name": "b", "seed": 7, "data.source": "image_folder", "data.train_examples": None,
+                            "data.val_examples": None, "data.data_dir": str(tmp_path / "no_such_folder")})
+    out = tmp_path / "out"
+    result = zoo("compare", *_write(tmp_path, [missing, _tiny("a", RESIZE)]), "--seeds", "1", "--output-dir", out)
+    assert result.exit_code == 1, result.output
+    assert not (out / "b" / "seed-1").exists() and "log is in" not in result.output
+    assert ("1/2: b seed 1 failed (zoo-run exit status 2); it stopped before writing anything (no {} was made; its "
+            "error is above)".format(out / "b" / "seed-1")) in result.output
+
+
+def test_a_failed_run_points_at_its_log_where_there_is_one_else_at_its_folder(tmp_path):
+    from resizer_plugin.zoo.compare.runner import what_it_left
+
+    run = tmp_path / "seed-1"
+    assert what_it_left(str(run)).startswith("it stopped before writing anything (no {} was made".format(run))
+    run.mkdir()
+    assert what_it_left(str(run)) == "it wrote no log in {}; run the same compare again to resume".format(run)
+    (run / "0").mkdir()
+    (run / "0" / "train_0.log").write_text("")  # the ascend runtime keeps its run in <output dir>/<device id>/
+    assert what_it_left(str(run)).startswith("its log is in {}; ".format(run / "0" / "train_0.log"))
+    (run / "train.log").write_text("")
+    assert what_it_left(str(run)).startswith("its log is in {}; ".format(run / "train.log"))

@@ -136,3 +136,73 @@ def test_counts_in_the_prose_come_from_the_code(page, phrase, count):
     assert phrase.format(_NUMBERS[count]) in text, (page, phrase, count)
     stated = re.findall(re.escape(phrase).replace(re.escape("{}"), r"(\w+)"), text)
     assert all(word == _NUMBERS[count] for word in stated if word in _NUMBERS), stated  # no other count besides
+
+
+#: every code block of the pages that the docs' tests (Sybil, conftest.py) leave out, with why: a block that could run
+#: here runs; a new entry is a decision made here, in review
+SKIPPED_BLOCKS = sorted([
+    ("README.md", "why: pip install of the project, and the whole test suite"),
+    ("README.md", "why: cats_vs_dogs (a download) in /data/tensorflow_datasets, and hours of DenseNet-121 training"),
+    ("README.md", "why: a 17-minute study"),
+    ("compare.md", "why: cats_vs_dogs (a download) in /data/tensorflow_datasets, and days of DenseNet-121 training"),
+    ("compare.md", "why: a 17-minute study"),
+    ("compare.md", "why: a 46-minute study"),
+    ("compare.md", "why: a 24-minute study"),
+    ("performance.md", "why: minutes of DenseNet-121 steps, from the checkout (tests/test_benchmarks.py runs each at "
+                       "a tiny size)"),
+    ("performance.md", "why: cats_vs_dogs (a download) in DIR"),
+    ("performance.md", "why: a GPU"),
+    ("recipes.md", "why: Microsoft's PetImages (a download), and cats_vs_dogs made from it in "
+                   "/data/tensorflow_datasets"),
+    ("recipes.md", "why: Microsoft's PetImages (a download)"),
+    ("recipes.md", "why: a download"),
+    ("runtimes.md", "why: a launch on two hosts"),
+    ("runtimes.md", "why: a launch on two hosts"),
+    ("runtimes.md", "why: an Ascend NPU, and cats_vs_dogs (a download) in /data/tensorflow_datasets"),
+    ("runtimes.md", "why: TensorFlow 2.6.5 in a Python 3.9 venv, from PyPI (.ci/tf2_6 does it in CI)"),
+    ("runtimes.md", "why: pip install of the project"),
+])
+#: the blocks the tests run that a reader does not see: README's first command without its install
+INVISIBLE_BLOCKS = [("README.md", "zoo-run quickstart")]
+
+
+def test_the_blocks_that_cannot_run_here_are_few_listed_and_say_why():
+    markers = [(page, marker) for page, text in PAGES.items() for marker in re.findall(r"<!--\s*skip:.*", text)]
+    skipped = [(page, reason) for page, text in PAGES.items()
+               for reason in re.findall(r'^<!-- skip: next "(why: [^"]+)" -->\n```(?:bash|python)\n', text, re.M)]
+    assert len(skipped) == len(markers), markers  # each marker is that form, right above a block the tests run
+    assert sorted(skipped) == SKIPPED_BLOCKS and len(SKIPPED_BLOCKS) <= 20
+    invisible = [(page, block.split("#")[0].strip()) for page, text in PAGES.items()
+                 for block in re.findall(r"<!-- invisible-code-block: \w+\n(.*?)-->", text, re.S)]
+    assert invisible == INVISIBLE_BLOCKS
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_every_code_block_says_its_language_so_that_none_escapes_the_tests(page):
+    """bash and python blocks run (conftest.py); text (outputs, usage, diagrams), yaml and toml are read."""
+    fences = re.findall(r"^```(.*)$", PAGES[page], re.M)
+    openings = fences[::2]
+    assert all(fence in ("bash", "python", "text", "yaml", "toml") for fence in openings), openings
+    assert all(fence == "" for fence in fences[1::2]), fences
+
+
+def test_the_readmes_warm_start_figures_are_those_recipes_md_measured():
+    row = next(line for line in README.splitlines() if line.startswith("| warm start:"))
+    section = " ".join(DOCS["recipes.md"].split("### A warm start from your own run")[1].split())
+    warm, random = re.search(r"validation accuracy (0\.\d+) \(chance 0\.25\); from random weights (0\.\d+)",
+                             row).groups()
+    assert "the warm start at {} after 5 epochs".format(warm) in section
+    assert re.search(r"from random weights without the frozen epoch \([^)]*\) ends at {}".format(re.escape(random)),
+                     section)
+
+
+def test_a_commands_documented_output_is_the_comment_lines_right_under_it_figures_aside():
+    from .doc_blocks import comparable, shell_commands
+
+    block = "# what it does\nzoo eval runs/q\n# run  x,\n#  y\n\n# a note, no output\nzoo-run a \\\n  --b\n# out\n"
+    assert shell_commands(block) == [("zoo eval runs/q", ["run  x, y"]), ("zoo-run a \\\n  --b", ["out"])]
+    assert comparable("onnx  model.onnx  150 KB  max |diff| 0 on 64 images;  images/s 1,754 (batch 1), 22 (batch 16)"
+                      ) == "onnx model.onnx <figure> KB max |diff| <figure> on 64 images; images/s <figure> (batch 1), " \
+                           "<figure> (batch 16)"
+    assert comparable("best/ckpt-3.npz, 96 examples, loss 0.3943, 2.4e-07, 100.0%") == \
+        "best/ckpt-3.npz, 96 examples, loss <figure>, <figure>, <figure>"  # counts and file names stay

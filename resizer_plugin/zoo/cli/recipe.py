@@ -1,7 +1,7 @@
 """``zoo recipe show NAME`` and ``zoo recipe copy NAME [DEST]``: an installed recipe printed, or written out as an
-editable copy (``zoo list`` shows the recipes)."""
+editable copy named after its file (``zoo list`` shows the recipes)."""
 import os
-import shutil
+import re
 
 import click
 
@@ -29,7 +29,8 @@ def show_command(name):
 @click.option("--force", is_flag=True, help="write over a file already at DEST")
 def copy_command(name, dest, force):
     """Write the recipe NAME to DEST (default: NAME.yaml here; a folder: NAME.yaml in it), to edit and run as a
-    file."""
+    file. The copy's name: is its file's name (my_recipe.yaml: name: my_recipe), so that its runs get a folder of
+    their own (runs/<name>); that line alone is changed."""
     source = recipe_file_or_fail(name)
     target = dest or os.path.basename(source)
     if os.path.isdir(target):
@@ -38,5 +39,48 @@ def copy_command(name, dest, force):
         fail("{} already exists; pass --force to write over it".format(target))
     if os.path.abspath(target) == os.path.abspath(source):
         fail("{} is the recipe itself".format(target))
-    shutil.copyfile(source, target)
-    click.echo("wrote {}".format(target))
+    with open(source, encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    new_name = os.path.splitext(os.path.basename(target))[0]
+    renamed, old_name = named_copy(text, new_name)
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text if renamed is None else renamed)
+    if renamed is not None and old_name != new_name:
+        click.echo("wrote {}, named {} (was {}): its runs go to a folder of their own".format(
+            target, new_name, old_name))
+    elif renamed is None and old_name not in (None, new_name):
+        click.echo("wrote {}; its name stays {} ({!r} is no run name): give it a name: of its own before running "
+                   "it beside {}".format(target, old_name, new_name, old_name))
+    else:
+        click.echo("wrote {}".format(target))
+
+
+#: a recipe's top-level ``name:`` line: the value, and a comment after it
+_NAME_LINE = re.compile(r"^name:[ \t]*(?P<value>[^\r\n]*?)(?P<comment>[ \t]+#[^\r\n]*)?[ \t]*\r?$", re.M)
+
+
+def named_copy(text, name):
+    """``(text with its top-level name: line set to name, the name it had)``: only the value on that line changes,
+    comments and layout stay; ``(None, the name it had)`` where ``name`` is no run name or the text has no such line
+    (the name it had: None where it has none)."""
+    import yaml
+
+    from ..config.schema import run_name
+
+    try:
+        old = yaml.safe_load(text)
+    except yaml.YAMLError:  # a file given by path that is no YAML: copied as it is, zoo-run says what is wrong
+        return None, None
+    old_name = old.get("name") if isinstance(old, dict) else None
+    match = _NAME_LINE.search(text)
+    try:
+        run_name(name)
+    except ValueError:
+        return None, old_name
+    if match is None:
+        return None, old_name
+    value = name if yaml.safe_load(name) == name else "'{}'".format(name)  # '123' stays a string
+    renamed = text[:match.start("value")] + value + text[match.end("value"):]
+    if yaml.safe_load(renamed).get("name") != name:  # a line the pattern misread: leave the copy as it was
+        return None, old_name
+    return renamed, old_name

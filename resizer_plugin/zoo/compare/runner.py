@@ -5,6 +5,7 @@ every recipe gets the same data order and, whatever its stages, the same initial
 model is seeded again before its backbone; see model.build_model). A compare run again with the same command skips
 the finished runs (those with metrics.json) and resumes an interrupted one from its last checkpoint.
 """
+import glob
 import os
 import shlex
 import subprocess
@@ -13,15 +14,11 @@ from typing import NamedTuple
 
 from ..config.recipe import load_recipe
 from ..contract import did_you_mean
+from ..training.children import child_environment
 from ..training.run_dir import RunDirectory
 
-__all__ = ["DIE_WITH_PARENT", "CompareError", "PlannedRun", "RunFailed", "check_time_to", "command_line", "plan_runs",
-           "run_all"]
-
-
-#: the environment variable each zoo-run of a compare gets, holding the compare's pid: the run dies with the compare
-#: (``cli.common.die_with_parent``), so that a killed compare leaves nothing writing
-DIE_WITH_PARENT = "ZOO_DIE_WITH_PARENT"
+__all__ = ["CompareError", "PlannedRun", "RunFailed", "check_time_to", "command_line", "plan_runs", "run_all",
+           "what_it_left"]
 
 
 class CompareError(ValueError):
@@ -76,19 +73,31 @@ def _command(run, overrides, data_dir):
 
 
 def run_all(runs, overrides=(), data_dir=None, progress=print):
-    """Train every run not finished yet, in order, each in a zoo-run process whose output passes through; stop
-    with RunFailed at the first that fails (the finished ones stay: run the compare again to go on)."""
+    """Train every run not finished yet, in order, each in a zoo-run process whose output passes through and which
+    dies with this one (``training.children``: a killed compare leaves nothing writing); stop with RunFailed at the
+    first that fails (the finished ones stay: run the compare again to go on)."""
     for index, run in enumerate(runs, 1):
         where = "{}/{}: {} seed {}".format(index, len(runs), run.name, run.seed)
         if run.finished():
             progress("{} finished earlier ({})".format(where, run.folder))
             continue
         progress("{} {} in {}".format(where, "resuming" if os.path.isdir(run.folder) else "training", run.folder))
-        code = subprocess.call(_command(run, overrides, data_dir),
-                               env=dict(os.environ, **{DIE_WITH_PARENT: str(os.getpid())}))
+        code = subprocess.call(_command(run, overrides, data_dir), env=child_environment())
         if code != 0:
-            raise RunFailed("{} failed (zoo-run exit status {}); its log is in {}; run the same compare again "
-                            "to resume".format(where, code, run.folder))
+            raise RunFailed("{} failed (zoo-run exit status {}); {}".format(where, code, what_it_left(run.folder)))
+
+
+def what_it_left(folder):
+    """Where to read about a run that failed, naming only what exists: its log; else its folder; else that it
+    stopped before writing anything (its error printed above: a recipe or its data refused)."""
+    for pattern in ("train*.log", os.path.join("*", "train*.log")):  # a runtime may keep its run in a subfolder
+        logs = sorted(glob.glob(os.path.join(folder, pattern)))
+        if logs:
+            return "its log is in {}; run the same compare again to resume".format(logs[0])
+    if os.path.isdir(folder):
+        return "it wrote no log in {}; run the same compare again to resume".format(folder)
+    return ("it stopped before writing anything (no {} was made; its error is above); run the same compare again "
+            "once that is put right".format(folder))
 
 
 def command_line(recipe_files, seeds, output_dir, overrides=(), data_dir=None, time_to=()):

@@ -4,7 +4,7 @@ import json
 import math
 import os
 
-__all__ = ["read_history", "run_metrics", "trim_history", "write_metrics"]
+__all__ = ["read_history", "read_metrics", "run_metrics", "trim_history", "write_metrics"]
 
 
 def _number(text):
@@ -52,6 +52,16 @@ def run_metrics(history, **figures):
     }
     metrics.update(figures)
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
+
+
+def read_metrics(path):
+    """metrics.json's content, {} where there is none (or none whole: a file torn by a crash counts as none)."""
+    try:
+        with open(path) as handle:
+            metrics = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return metrics if isinstance(metrics, dict) else {}
 
 
 def write_metrics(path, metrics):

@@ -15,8 +15,8 @@ from ..contract import DatasetInfo, RuntimeSession
 from .callbacks import EpochLog, LearningRateLog, SaveCheckpoints, TimeHistory, TrainingSecondsLog
 from .checkpoints import Checkpoints, TrainingState
 from .logs import log
-from .metrics import read_history, run_metrics, trim_history, write_metrics
-from .model import RecipeModel, build_model, count_parameters, synchronize_batch_norm
+from .metrics import read_history, read_metrics, run_metrics, trim_history, write_metrics
+from .model import RecipeModel, build_model, count_parameters, out_of_memory_named, synchronize_batch_norm
 from .optimization import build_optimizer, build_optimizer_variables, loss_and_metrics
 from .pipeline import Pipelines, picture_images, recipe_pipelines
 from .planning import epoch_steps, fit_calls, long_checkpoint_interval
@@ -64,7 +64,8 @@ class TrainingRun:
         """Train the epochs left; write metrics.json (the chief process) and return its content."""
         compat.set_random_seed(self.recipe.seed)
         log.info("runtime: %s", self.session.description)
-        with self.session.computation_scope():
+        with self.session.computation_scope(), out_of_memory_named(
+                self.recipe, "in training", lambda: self.built.parts(self.recipe) if self.built else []):
             metrics = self._train_in_scope()
         if self.session.is_chief():
             write_metrics(self.run_dir.metrics, metrics)
@@ -86,6 +87,7 @@ class TrainingRun:
         if self.state.epochs_done == 0 or not os.path.isfile(self.run_dir.stages_picture("before")):
             self._draw_stages(sample, "before")
         timer = self._fit()
+        skipped = self._report_skipped(skipped)  # training may find more: a file that does not decode
         history = read_history(self.run_dir.history)
         self._draw_stages(sample, "after")
         pictures.training_curves(history, self.run_dir.training_curves, title=self.recipe.name)
@@ -100,9 +102,15 @@ class TrainingRun:
         note = long_checkpoint_interval(recipe.train, self.steps_per_epoch)
         if note:
             log.info(note)
-        skipped = recipe.dataset.skipped_inputs(recipe.dataset_options)
-        summary = skipped.summary("{} {}".format(recipe.dataset.name, self.info.location))
-        if summary:
+        return self._report_skipped()
+
+    def _report_skipped(self, before=None):
+        """The counts of the inputs the dataset skipped so far, logged where there are some (after training, with
+        the counts ``before`` it, only where training skipped more)."""
+        skipped = self.recipe.dataset.skipped_inputs(self.recipe.dataset_options)
+        summary = skipped.summary("{} {}{}".format(self.recipe.dataset.name, self.info.location,
+                                                   "" if before is None else ", after training"))
+        if summary and skipped.counts() != before:
             log.warning(summary)
         return skipped.counts()
 
@@ -186,8 +194,11 @@ class TrainingRun:
                                    "{} training".format(when), label)
 
     def _metrics(self, history, timer, parameters, skipped):
+        rate = timer.examples_per_second()
+        if rate is None and timer.global_step == 0:  # a resume with nothing left to train: the rate it had stands
+            rate = read_metrics(self.run_dir.metrics).get("examples_per_second")
         return run_metrics(history, recipe=self.recipe.name, batch_size=self.recipe.data.batch_size,
-                           examples_per_second=timer.examples_per_second(), parameters=parameters[0],
+                           examples_per_second=rate, parameters=parameters[0],
                            trainable_parameters=parameters[1],
                            time_seconds=self.state.seconds if history else 0.0, runtime=self.session.description,
                            classes=self.info.class_names, skipped_files=skipped)
