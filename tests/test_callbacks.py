@@ -87,10 +87,11 @@ def test_epoch_log_prints_the_keras_2_verbose_2_line(clock, lines):
 
 
 def test_the_lines_scripts_read_have_nothing_before_them_in_the_log(tmp_path, clock):
-    from resizer_plugin.zoo.training.logs import log_file, setup_console
+    from resizer_plugin.zoo.training.logs import RunLog, setup_console
 
     setup_console()
-    with log_file(str(tmp_path / "train.log")):
+    with RunLog(str(tmp_path / "train.log")) as run_log:
+        run_log.open()
         timer = callbacks.TimeHistory(batch_size=1, log_steps=1)
         _train_steps(timer, clock, 1, 0.5)
         callbacks.log.info("an ordinary line")

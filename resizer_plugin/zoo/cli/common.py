@@ -6,7 +6,8 @@ import unicodedata
 import click
 
 __all__ = ["ONEDNN_SINCE", "USAGE_ERROR", "configure_tensorflow", "data_problem", "describe_data", "fail",
-           "onednn_default", "open_run_or_fail", "recipe_file_or_fail", "refuse_other_backends", "tensorflow_version"]
+           "onednn_default", "open_run_or_fail", "output_path_or_fail", "recipe_file_or_fail", "refuse_other_backends",
+           "tensorflow_version"]
 
 USAGE_ERROR = 2
 
@@ -20,6 +21,18 @@ def fail(message, code=USAGE_ERROR, command=None):
     shown = "".join(c if c == "\n" or unicodedata.category(c) != "Cc" else repr(c)[1:-1] for c in str(message))
     click.echo("{}: error: {}".format(name, shown), err=True)
     sys.exit(code)
+
+
+def output_path_or_fail(path, option, folder=False):
+    """``path``, which ``option`` names for the command to write (a file, or a ``folder``), once the folder it goes
+    in is made as ``mkdir -p`` makes it; where that cannot be (a file in the way, no permission), one line naming
+    the path at fault and exit 2."""
+    from ..training.run_dir import make_folder
+
+    problem = make_folder(path if folder else os.path.dirname(path) or os.curdir)
+    if problem:
+        fail("{} {}: {}".format(option, path, problem))
+    return path
 
 
 def data_problem(error):

@@ -1,7 +1,7 @@
 """``zoo eval RUN_DIR``: a run's model measured on a split, the report printed and saved."""
 import click
 
-from .common import fail, open_run_or_fail
+from .common import fail, open_run_or_fail, output_path_or_fail
 
 __all__ = ["eval_command"]
 
@@ -51,6 +51,8 @@ def eval_command(run_dir, checkpoint, split, data_dir, json_file):
     except (SplitError, TypeError) as error:
         fail("--split {!r}: {}".format(split, error))
     run = open_run_or_fail(run_dir, checkpoint, data_dir)
+    if json_file:
+        output_path_or_fail(json_file, "--json")
     try:
         report = evaluate(run, split)
     except (SplitError, DataError) as error:

@@ -3,7 +3,7 @@ compared with the Keras model before it is kept."""
 import click
 
 from ..export.formats import FORMATS, QUANTIZATIONS
-from .common import fail, open_run_or_fail
+from .common import fail, open_run_or_fail, output_path_or_fail
 
 __all__ = ["export_command"]
 
@@ -48,6 +48,8 @@ def export_command(run_dir, formats, output, quantize, checkpoint):
         check_backbone_format(run.recipe, chosen)
     except ExportError as error:
         fail(str(error))
+    if output:
+        output_path_or_fail(output, "--output", folder=True)
     report, _, refused = export_run(run, chosen, output or run.run_dir.export, quantize, _print_record)
     click.echo("wrote {}".format(report))
     if refused:

@@ -3,7 +3,7 @@ import os
 
 import click
 
-from .common import USAGE_ERROR, fail, open_run_or_fail
+from .common import USAGE_ERROR, fail, open_run_or_fail, output_path_or_fail
 
 __all__ = ["predict_command"]
 
@@ -52,6 +52,9 @@ def predict_command(run_dir, paths, top_k, checkpoint, json_file, picture):
     if not files:
         fail("nothing to classify: no file in {}".format(", ".join(paths)))
     run = open_run_or_fail(run_dir, checkpoint, None)
+    for option, path in (("--json", json_file), ("--picture", picture)):
+        if path:
+            output_path_or_fail(path, option)
     predictions = predict(run, files, min(top_k, len(run.class_names)))
     _print_predictions(predictions)
     _save_predictions(predictions, json_file, picture)

@@ -5,7 +5,7 @@ import re
 
 import click
 
-from .common import fail, recipe_file_or_fail
+from .common import fail, output_path_or_fail, recipe_file_or_fail
 
 __all__ = ["recipe_group"]
 
@@ -19,8 +19,17 @@ def recipe_group():
 @click.argument("name")
 def show_command(name):
     """Print the recipe NAME (an installed recipe's name, or a file)."""
-    with open(recipe_file_or_fail(name), encoding="utf-8") as handle:
-        click.echo(handle.read(), nl=False)
+    click.echo(_read_or_fail(recipe_file_or_fail(name)), nl=False)
+
+
+def _read_or_fail(path, newline=None):
+    """The text of the recipe file ``path`` (``newline``: as open takes it); one line and exit 2 where it is not
+    UTF-8."""
+    try:
+        with open(path, encoding="utf-8", newline=newline) as handle:
+            return handle.read()
+    except UnicodeDecodeError as error:
+        fail("{}: not UTF-8 text, as a recipe is ({})".format(path, error))
 
 
 @recipe_group.command("copy")
@@ -28,21 +37,21 @@ def show_command(name):
 @click.argument("dest", required=False)
 @click.option("--force", is_flag=True, help="write over a file already at DEST")
 def copy_command(name, dest, force):
-    """Write the recipe NAME to DEST (default: NAME.yaml here; a folder: NAME.yaml in it), to edit and run as a
-    file. The copy's name: is its file's name (my_recipe.yaml: name: my_recipe), so that its runs get a folder of
-    their own (runs/<name>); that line alone is changed."""
+    """Write the recipe NAME to DEST (default: NAME.yaml here; a folder, or a path ending in /: NAME.yaml in it;
+    missing folders are made), to edit and run as a file. The copy's name: is its file's name (my_recipe.yaml:
+    name: my_recipe), so that its runs get a folder of their own (runs/<name>); that line alone is changed."""
     source = recipe_file_or_fail(name)
     target = dest or os.path.basename(source)
-    if os.path.isdir(target):
+    if os.path.isdir(target) or target.endswith(os.sep):  # a folder, made if missing
         target = os.path.join(target, os.path.basename(source))
     if os.path.exists(target) and not force:
         fail("{} already exists; pass --force to write over it".format(target))
     if os.path.abspath(target) == os.path.abspath(source):
         fail("{} is the recipe itself".format(target))
-    with open(source, encoding="utf-8", newline="") as handle:
-        text = handle.read()
+    text = _read_or_fail(source, newline="")
     new_name = os.path.splitext(os.path.basename(target))[0]
     renamed, old_name = named_copy(text, new_name)
+    output_path_or_fail(target, "DEST")
     with open(target, "w", encoding="utf-8", newline="") as handle:
         handle.write(text if renamed is None else renamed)
     if renamed is not None and old_name != new_name:

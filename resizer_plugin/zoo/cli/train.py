@@ -130,7 +130,6 @@ def _train(recipe, resume):
     from ..config.registry import PluginError
     from ..contract import DataError, OptionError
     from ..training.checkpoints import CheckpointError
-    from ..training.logs import log_file
     from ..training.model import ModelError
     from ..training.run import TrainingRun
     from ..training.run_dir import OutputDirError
@@ -138,28 +137,29 @@ def _train(recipe, resume):
     _, problem = describe_data(recipe)
     if problem:
         fail("{}: {}".format(recipe.source, problem))
-    out, run_log = recipe.output.dir, None
+    out, run = recipe.output.dir, None
     try:
         run = TrainingRun.start(recipe, out, resume)
         try:
-            with log_file(run.run_dir.log) as run_log:
-                run.train()
+            run.train()
         finally:
             run.release()
     except (OutputDirError, PluginError, OptionError, CheckpointError) as error:
         fail(str(error))
     except ModelError as error:
-        fail("{}\n  nothing was trained; after fixing the recipe, rerun with --resume (or remove {})".format(
-            error, out))
+        after = ("completed epochs are checkpointed in {}: rerun with --resume".format(out) if run and run.accepted
+                 else "nothing was trained; after fixing the recipe, run the same command again")
+        fail("{}\n  {}".format(error, after))
     except DataError as error:
         fail("{}: {}".format(recipe.source, error))
     except KeyboardInterrupt:
         fail("interrupted; completed epochs are checkpointed in {}: rerun with --resume".format(out), 130)
     except Exception as error:  # report, keep the checkpoints, point at the log
-        _report_crash(error, run_log, out)
+        _report_crash(error, run.log.path if run and run.log.opened else None, out)
 
 
 def _report_crash(error, run_log, out):
+    """The traceback appended to the run's log (or, before the log is opened, printed), and one line, exit 1."""
     where = "the traceback follows"
     if run_log:
         with open(run_log, "a") as handle:

@@ -18,8 +18,8 @@ import numpy as np
 from ...compat.backend_functions import sync_model_variables
 from .logs import log
 
-__all__ = ["CheckpointError", "Checkpoints", "TrainingState", "find_checkpoint", "latest_checkpoint",
-           "read_checkpoint", "restore_model", "torn"]
+__all__ = ["CheckpointError", "Checkpoints", "TrainingState", "checkpoint_files", "find_checkpoint",
+           "latest_checkpoint", "read_checkpoint", "restore_model", "torn"]
 
 #: completed checkpoints kept besides the best one
 KEEP = 3
@@ -91,6 +91,13 @@ def _numbered(folder):
     return {_number(path): path for path in glob.glob(os.path.join(glob.escape(folder), "ckpt-*" + SUFFIX))}
 
 
+def checkpoint_files(folder):
+    """Every checkpoint file under ``folder``, at any depth: ckpt-<n>.npz, and the ckpt-<n>.index of the TensorFlow
+    checkpoints of versions before 0.2.0."""
+    return sorted(path for suffix in (SUFFIX, ".index")
+                  for path in glob.glob(os.path.join(glob.escape(folder), "**", "ckpt-*" + suffix), recursive=True))
+
+
 def _refuse_tensorflow_checkpoints(folder):
     """CheckpointError where ``folder`` holds the TensorFlow checkpoints of resizer-plugin before 0.2.0 only, which
     this version cannot read (resuming would start the run afresh over them)."""
@@ -142,6 +149,24 @@ def _assign(path, part, variables, saved):
         variable.assign(array)
 
 
+def _is_hdf5(path):
+    """Whether ``path`` is an HDF5 file (Keras' ``.weights.h5``), by its signature."""
+    with open(path, "rb") as handle:
+        return handle.read(8) == b"\x89HDF\r\n\x1a\n"
+
+
+def _refuse_model_only(paths):
+    """CheckpointError naming ``paths`` where there are some: files among the training checkpoints that hold a
+    model's weights alone (a best/ checkpoint or an exported weights file copied there), which --resume cannot
+    continue from."""
+    if paths:
+        raise CheckpointError("{}: no training checkpoint: weights alone (a best/ checkpoint, or an exported weights "
+                              "file), without the optimizer state and progress --resume continues from; move it out "
+                              "of {}. To start a new run from trained weights, export the backbone (zoo export RUN "
+                              "--format backbone) and name that file in model.backbone.weights".format(
+                                  ", ".join(paths), os.path.dirname(paths[0])))
+
+
 class Checkpoints:
     """The run's checkpoints: ``ckpt-<epoch>.npz`` (the last :data:`KEEP`), ``best/`` (the model only) and
     ``steps/`` (the last one saved inside an epoch, ``ckpt-<optimizer step>.npz``)."""
@@ -149,8 +174,12 @@ class Checkpoints:
     def __init__(self, run_dir, model, state: TrainingState):
         self.run_dir, self.model, self.state = run_dir, model, state
         _refuse_tensorflow_checkpoints(run_dir.checkpoints)
-        for stale in glob.glob(os.path.join(glob.escape(run_dir.checkpoints), "**", "*" + PARTIAL), recursive=True):
-            os.remove(stale)  # the write a killed process left unfinished
+
+    def remove_partial(self):
+        """Remove the partial files of writes a killed process left unfinished (once the run is accepted)."""
+        folder = glob.escape(self.run_dir.checkpoints)
+        for stale in glob.glob(os.path.join(folder, "**", "*" + PARTIAL), recursive=True):
+            os.remove(stale)
 
     def _saved(self):
         return list(_numbered(self.run_dir.checkpoints).values()) + list(
@@ -159,13 +188,15 @@ class Checkpoints:
     def restore_latest(self):
         """Restore the furthest intact checkpoint, at an epoch's end or inside an epoch, into the model, optimizer
         and state (a torn one skipped with a warning); its path, or None when there is none. CheckpointError when
-        there are checkpoints and none is intact."""
+        there are checkpoints and none is intact, or one holds weights alone (nothing is written either way)."""
         saved = self._saved()
+        _refuse_model_only([path for path in saved if _is_hdf5(path)])
         intact = [path for path in saved if _intact(path)]
         if saved and not intact:
             raise CheckpointError("no checkpoint in {} can be read whole ({}); remove the folder to start the run "
                                   "afresh".format(os.path.dirname(saved[0]), ", ".join(sorted(saved))))
         progress = {path: _progress(path) for path in intact}
+        _refuse_model_only([path for path in intact if not progress[path]])
         latest = max(intact, key=lambda p: (progress[p]["epochs_done"], progress[p]["steps_into_epoch"]),
                      default=None)
         if latest:
@@ -225,7 +256,7 @@ def find_checkpoint(run_dir, which="best"):
     elif which == "last":
         found = latest_checkpoint(run_dir.checkpoints)
     else:
-        found = numbered.get(int(which)) if str(which).isdigit() else None
+        found = numbered.get(int(which)) if re.fullmatch("[0-9]+", str(which)) else None  # ASCII: not "²"
     if not found:
         raise CheckpointError("{}: no checkpoint {!r} (kept: {})".format(run_dir.checkpoints, which, kept))
     if _intact(found):

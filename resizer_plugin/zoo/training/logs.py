@@ -6,12 +6,13 @@ ModelZoo launch scripts' ``grep``/``awk`` extraction works on the log and on a r
 """
 import contextlib
 import logging
+import logging.handlers
 import os
 import re
 import sys
 import threading
 
-__all__ = ["MACHINE_READ", "NATIVE_NOISE", "log", "log_file", "native_stderr_filtered", "setup_console"]
+__all__ = ["MACHINE_READ", "NATIVE_NOISE", "RunLog", "log", "native_stderr_filtered", "setup_console"]
 
 log = logging.getLogger("zoo")
 #: pass as ``extra=`` for a line scripts parse
@@ -43,19 +44,36 @@ def setup_console():
         logger.addHandler(console)
 
 
-@contextlib.contextmanager
-def log_file(path):
-    """Also log to ``path`` (appended: a resumed run continues its log) while inside."""
-    handler = logging.FileHandler(path)
-    handler.setFormatter(_Formatter("%(asctime)s %(levelname)s %(message)s"))
-    for logger in _loggers():
-        logger.addHandler(handler)
-    try:
-        yield path
-    finally:
+class RunLog:
+    """The run's log file ``path``, written from :meth:`open` on (appended: a resumed run continues its log). While
+    inside (``with``), the records logged before :meth:`open` are held in memory and written first when it is
+    called; a command refused before it writes no line."""
+
+    def __init__(self, path):
+        self.path, self.opened = path, False
+        self._handler = logging.handlers.MemoryHandler(capacity=1 << 16)  # no target: it holds every record
+
+    def __enter__(self):
         for logger in _loggers():
-            logger.removeHandler(handler)
-        handler.close()
+            logger.addHandler(self._handler)
+        return self
+
+    def open(self):
+        """Write the held records to the file, and every later one as it comes."""
+        held, self._handler = self._handler, logging.FileHandler(self.path)
+        self._handler.setFormatter(_Formatter("%(asctime)s %(levelname)s %(message)s"))
+        held.setTarget(self._handler)
+        held.flush()
+        for logger in _loggers():
+            logger.removeHandler(held)
+            logger.addHandler(self._handler)
+        held.close()
+        self.opened = True
+
+    def __exit__(self, *exc_info):
+        for logger in _loggers():
+            logger.removeHandler(self._handler)
+        self._handler.close()
 
 
 #: Lines TensorFlow writes to stderr that are no error of a run (docs/outputs.md says why each is harmless): its C++

@@ -14,13 +14,13 @@ from ..config.recipe import Recipe
 from ..contract import DatasetInfo, RuntimeSession
 from .callbacks import EpochLog, LearningRateLog, SaveCheckpoints, TimeHistory, TrainingSecondsLog
 from .checkpoints import Checkpoints, TrainingState
-from .logs import log
+from .logs import RunLog, log
 from .metrics import read_history, read_metrics, run_metrics, trim_history, write_metrics
 from .model import RecipeModel, build_model, count_parameters, out_of_memory_named, synchronize_batch_norm
 from .optimization import build_optimizer, build_optimizer_variables, loss_and_metrics
 from .pipeline import Pipelines, picture_images, recipe_pipelines
 from .planning import epoch_steps, fit_calls, long_checkpoint_interval
-from .run_dir import RunDirectory, check_output_dir
+from .run_dir import OutputDirError, RunDirectory, check_output_dir, make_folder
 
 __all__ = ["TrainingRun"]
 
@@ -28,7 +28,9 @@ __all__ = ["TrainingRun"]
 class TrainingRun:
     """``recipe`` trained on the started runtime ``session`` into ``run_dir``, resuming from its last checkpoint when
     ``resume``. :meth:`start` makes one from a recipe and holds its folder; :meth:`train` trains and returns
-    metrics.json's content; :meth:`release` lets the folder go."""
+    metrics.json's content; :meth:`release` lets the folder go. Nothing in the folder is written until the run is
+    accepted (its data read, its model built, its checkpoint restored): a refused run leaves the folder as it was.
+    """
 
     def __init__(self, recipe: Recipe, session: RuntimeSession, run_dir: RunDirectory, resume: bool = False):
         self.recipe, self.session, self.run_dir, self.resume = recipe, session, run_dir, resume
@@ -39,30 +41,43 @@ class TrainingRun:
         self.checkpoints: Optional[Checkpoints] = None
         self.steps_per_epoch = 0
         self.held = None  # the run folder's lock, held while this object lives
+        self.log = RunLog(run_dir.log)
+        self.accepted = False
+        self.taken_over = []  # what a start that failed before its first checkpoint left
 
     @classmethod
     def start(cls, recipe: Recipe, output_dir: str, resume: bool = False) -> "TrainingRun":
         """Start the recipe's runtime and lay out the run's folder in ``output_dir`` (or the runtime's sub-folder of
         it, so that several processes of one launch share ``output_dir``). Raises OutputDirError when that folder
-        holds a run and ``resume`` is not given."""
+        holds a run and ``resume`` is not given, holds files no run start made, or cannot be made."""
         session = recipe.runtime.start(recipe.runtime_options)
         run_dir = RunDirectory(os.path.join(output_dir, session.output_subdir()), session.log_name())
-        check_output_dir(run_dir.root, resume, session.sibling_subdirs())
-        os.makedirs(run_dir.root, exist_ok=True)
+        taken_over = check_output_dir(run_dir, resume, session.sibling_subdirs())
+        problem = make_folder(run_dir.root)
+        if problem:
+            raise OutputDirError("output directory {}: {}; choose another --output-dir".format(run_dir.root, problem))
         run = cls(recipe, session, run_dir, resume)
-        run.held = run_dir.lock()
-        run_dir.create(recipe.config)
+        run.held, run.taken_over = run_dir.lock(), taken_over
         return run
 
     def release(self):
         """Let the run's folder go (another process may write it now)."""
         if self.held is not None:
-            self.held.close()
+            self.held.release(refused=not self.accepted)
             self.held = None
 
     def train(self):
-        """Train the epochs left; write metrics.json (the chief process) and return its content."""
+        """Train the epochs left; write metrics.json (the chief process) and return its content. The run's log
+        file is written from its acceptance on, the lines logged before it first."""
         compat.set_random_seed(self.recipe.seed)
+        with self.log:
+            return self._train_logged()
+
+    def _train_logged(self):
+        """:meth:`train` with the run's log held."""
+        if self.taken_over:
+            log.info("output directory %s: taking over what a start that failed before its first checkpoint left "
+                     "(%s)", self.run_dir.root, ", ".join(self.taken_over))
         log.info("runtime: %s", self.session.description)
         with self.session.computation_scope(), out_of_memory_named(
                 self.recipe, "in training", lambda: self.built.parts(self.recipe) if self.built else []):
@@ -81,6 +96,7 @@ class TrainingRun:
         skipped = self._read_data()
         self._build()
         self._restore()
+        self._accept()
         self.session.prepare_model(self.built.model)
         parameters = self._log_model()
         sample = picture_images(self.recipe, len(self.info.class_names), self.recipe.output.picture_images)
@@ -137,11 +153,10 @@ class TrainingRun:
         self.checkpoints = Checkpoints(self.run_dir, self.built.model, self.state)
 
     def _restore(self):
-        """With ``resume``: the furthest checkpoint restored, the history trimmed to the epochs it holds."""
+        """With ``resume``: the furthest checkpoint restored."""
         if not self.resume:
             return
         latest, state = self.checkpoints.restore_latest(), self.state
-        trim_history(self.run_dir.history, state.epochs_done)
         if not latest:
             log.info("--resume: no checkpoint in %s yet, starting from scratch", self.run_dir.root)
             return
@@ -149,6 +164,16 @@ class TrainingRun:
                  self.recipe.train.epochs, int(self.built.model.optimizer.iterations.numpy()),
                  ", {} steps into epoch {}".format(state.steps_into_epoch, state.epochs_done + 1)
                  if state.steps_into_epoch else "")
+
+    def _accept(self):
+        """Nothing refused the run: its first writes. Its log file opened, its recipe written, stale partial
+        checkpoint files removed, and a resumed run's history trimmed to the epochs its checkpoint holds."""
+        self.accepted = True
+        self.log.open()
+        self.run_dir.create(self.recipe.config)
+        self.checkpoints.remove_partial()
+        if self.resume:
+            trim_history(self.run_dir.history, self.state.epochs_done)
 
     def _log_model(self):
         parameters = count_parameters(self.built.model)
