@@ -31,7 +31,7 @@ class Pass(NamedTuple):
 
 
 _KERAS_2_SKIPS = {"FusedBatchNormalization replaces Keras 3's BatchNormalization only": 4,
-                  "keras.layers.RandAugment is newer than this Keras": 11}
+                  "keras.layers.RandAugment is newer than this Keras": 12}
 _RESUMED = ["tests/test_zoo_run.py::" + name for name in (
     "test_sigkill_in_epoch_2_then_resume_finishes_all_epochs",
     "test_a_run_killed_inside_an_epoch_resumes_there_and_ends_on_the_same_optimizer_step")]

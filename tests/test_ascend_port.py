@@ -74,9 +74,14 @@ def test_the_quickstart_trains_under_every_runtime(everywhere, tmp_path, runtime
     assert json.loads((run / "metrics.json").read_text())["epochs"] == 1
 
 
+#: the cats_vs_dogs recipes trained on Ascend below: the study's arms (cats_dogs_photos_*) differ in their front only,
+#: so the learnable resizer's stands for them (each is checked valid under every runtime above)
+ASCEND_TRAINED = [r for r in RECIPES if "cats_dogs" in r and not r.endswith(os.sep + REFERENCE) and
+                  ("cats_dogs_photos_" not in r or r.endswith("cats_dogs_photos_resizer.yaml"))]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe", [r for r in RECIPES if "cats_dogs" in r and not r.endswith(os.sep + REFERENCE)],
-                         ids=os.path.basename)
+@pytest.mark.parametrize("recipe", ASCEND_TRAINED, ids=os.path.basename)
 def test_the_other_cats_vs_dogs_recipes_train_on_ascend_with_the_ports_flags(everywhere, tmp_path, tfds_dir,
                                                                               recipe):
     """The reference recipe itself runs through the port's launch script below."""
