@@ -101,20 +101,30 @@ def test_a_child_dies_with_its_parent_killed_by_sigkill_and_removes_the_leftover
     leftovers = tmp_path / "work"
     (leftovers / "sub").mkdir(parents=True)
     (leftovers / "sub" / "images.npy").write_bytes(b"x")
-    ready, child = tmp_path / "ready", None
+    ready = tmp_path / "ready"
     parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(ready),
                                '["{}"]'.format(leftovers) if with_leftovers else "[]"], cwd=str(ROOT))
+    _sigkill_the_parent_and_see_its_child_end(
+        parent, lambda: ready.exists() and (tmp_path / "ready.pid").exists(),
+        lambda: int((tmp_path / "ready.pid").read_text()), started_within=60, ended_within=20)
+    assert leftovers.exists() != with_leftovers
+
+
+def _sigkill_the_parent_and_see_its_child_end(parent, started, child_pid, started_within, ended_within):
+    """Once ``started()``, SIGKILL ``parent`` and assert its child (``child_pid()``) ends within ``ended_within``
+    seconds; neither outlives the test."""
+    child = None
     try:
-        _wait(lambda: ready.exists() and (tmp_path / "ready.pid").exists(), 60, "the child never started")
-        child = int((tmp_path / "ready.pid").read_text())
+        _wait(started, started_within, "the child never started")
+        child = child_pid()
+        assert child, "the child could not be seen (the parent's exit status: {})".format(parent.poll())
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-        _wait(lambda: _ended(child), 20, "the child outlived its parent")
+        _wait(lambda: _ended(child), ended_within, "the child outlived its parent")
     finally:
         _kill(parent.pid)
         if child:
             _kill(child)
-    assert leftovers.exists() != with_leftovers
 
 
 #: TensorFlow's own temporary files (AutoGraph's converted functions), which it removes at exit and a SIGKILL leaves
@@ -146,17 +156,8 @@ def test_a_killed_export_leaves_neither_its_check_process_nor_its_temporary_file
                "--output", str(out)]
     parent = subprocess.Popen(command, env=dict(os.environ, TMPDIR=str(temporary)), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    child = None
-    try:
-        _wait(lambda: _check_child(parent.pid) or parent.poll() is not None, 300, "no check process started")
-        child = _check_child(parent.pid)
-        assert child, "zoo export ended before its check process could be seen (exit {})".format(parent.returncode)
-        parent.send_signal(signal.SIGKILL)
-        parent.wait()
-        _wait(lambda: _ended(child), 30, "the check process outlived zoo export")
-    finally:
-        _kill(parent.pid)
-        if child:
-            _kill(child)
+    _sigkill_the_parent_and_see_its_child_end(
+        parent, lambda: _check_child(parent.pid) or parent.poll() is not None, lambda: _check_child(parent.pid),
+        started_within=300, ended_within=30)
     left = [p.name for p in temporary.iterdir() if not p.name.startswith(AUTOGRAPH)]
     assert left == [] and list(out.iterdir()) == []
