@@ -149,6 +149,7 @@ SKIPPED_BLOCKS = sorted([
     ("compare.md", "why: a 46-minute study"),
     ("compare.md", "why: a 24-minute study"),
     ("compare.md", "why: the shared photos, and 20 to 25 minutes of DenseNet-121 training per run"),
+    ("compare.md", "why: the shared photos, and about 8 hours of DenseNet-121 training"),
     ("performance.md", "why: minutes of DenseNet-121 steps, from the checkout (tests/test_benchmarks.py runs each at "
                        "a tiny size)"),
     ("performance.md", "why: cats_vs_dogs (a download) in DIR"),
