@@ -14,6 +14,7 @@ import yaml
 
 from scipy import stats
 
+from resizer_plugin.zoo.compare.runner import plan_runs
 from resizer_plugin.zoo.compare.statistics import paired_interval, seeds_needed, verdict
 from resizer_plugin.zoo.compare.time_to_accuracy import time_to_accuracy_sentence
 
@@ -305,6 +306,13 @@ def test_recipes_that_cannot_be_compared_are_one_line_and_status_2(tmp_path, rec
                                 + ["--output-dir", str(tmp_path / "out")] + extra)
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
     assert not (tmp_path / "out").exists() and not (tmp_path.parent / "cmp_escape").exists() and files
+
+
+def test_runs_go_seed_by_seed_so_that_a_compare_stopped_part_way_holds_whole_pairs(tmp_path):
+    files = _write(tmp_path, [_tiny("a", RESIZE), _tiny("b", RESIZER)])
+    runs = plan_runs(files, 2, str(tmp_path / "out"))
+    assert [(run.name, run.seed) for run in runs] == [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
+    assert runs[1].folder == str(tmp_path / "out" / "b" / "seed-1")
 
 
 def test_a_run_that_stopped_before_writing_anything_is_said_so_and_no_folder_is_named_as_holding_its_log(tmp_path):

@@ -41,7 +41,8 @@ class PlannedRun(NamedTuple):
 
 
 def plan_runs(recipe_files, seeds, output_dir, overrides=(), data_dir=None):
-    """Every (recipe, seed) run, recipe by recipe; each recipe is validated first (RecipeError names the file)."""
+    """Every (recipe, seed) run, seed by seed (every recipe's seed 1, then seed 2, ...: a compare stopped part way
+    already holds whole pairs to report); each recipe is validated first (RecipeError names the file)."""
     if len(recipe_files) < 2:
         raise CompareError("give at least two recipes to compare (the first is the baseline)")
     names = [load_recipe(path, list(overrides), data_dir=data_dir).name for path in recipe_files]
@@ -50,7 +51,7 @@ def plan_runs(recipe_files, seeds, output_dir, overrides=(), data_dir=None):
         raise CompareError("recipes named alike would share a folder: {} (give each its own name:)".format(
             ", ".join(twice)))
     return [PlannedRun(path, name, seed, os.path.join(output_dir, name, "seed-{}".format(seed)))
-            for path, name in zip(recipe_files, names) for seed in range(1, seeds + 1)]
+            for seed in range(1, seeds + 1) for path, name in zip(recipe_files, names)]
 
 
 def check_time_to(runs, time_to):
