@@ -4,8 +4,9 @@ import numpy as np
 
 from ..compat import to_numpy
 
-__all__ = ["STAGES_CAPTION", "confusion_matrix", "contact_sheet", "pyplot", "save_figure", "stages_comparison",
-           "training_curves", "transform_comparison"]
+__all__ = ["FLOAT_NOISE", "arms_comparison", "confusion_matrix", "contact_sheet", "pyplot", "residual_caption",
+           "residual_scale", "save_figure", "stages_comparison", "stages_transform", "training_curves",
+           "transform_comparison"]
 
 
 def _show(axis, image, title=None):
@@ -40,15 +41,39 @@ def _stretched(image):
     return (image - low) / (high - low) if high > low else np.zeros_like(image)
 
 
-def _signed(residual):
-    """A signed image around gray: 0 -> 0.5, its largest |value| -> 0 or 1."""
-    scale = float(np.abs(residual).max())
-    return 0.5 + residual / (2.0 * scale) if scale > 0 else np.full_like(residual, 0.5)
+FLOAT_NOISE = 1e-4
+"""A residual whose largest |value| is below this (1/39 of one 8-bit level) is float noise: shown as none."""
 
 
-STAGES_CAPTION = ("output: each image stretched from its own min..max to black..white (a learned stage's output is "
-                  "not bound to [0, 1]);\nresidual: output minus the bilinear resize, gray = 0, scaled to each "
-                  "image's largest |difference|")
+def residual_scale(residuals):
+    """The one scale of a picture's residual columns: the largest |value| over all of them (every arm, every row),
+    so that two arms' residuals compare on screen; None where all of it is float noise."""
+    largest = max(float(np.abs(residual).max()) for residual in residuals)
+    return largest if largest >= FLOAT_NOISE else None
+
+
+def _signed(residual, scale):
+    """A signed image on the picture's one ``scale``: 0 -> gray (0.5), -/+scale -> black/white; float noise (every
+    |value| below FLOAT_NOISE, or no scale) -> flat gray."""
+    if scale is None or float(np.abs(residual).max()) < FLOAT_NOISE:
+        return np.full_like(residual, 0.5)
+    return np.clip(0.5 + residual / (2.0 * scale), 0.0, 1.0)
+
+
+def _residual_note(residual):
+    largest = float(np.abs(residual).max())
+    if largest < FLOAT_NOISE:
+        return "none (largest |r| {:.0e}: float noise)".format(largest)
+    return "largest |r| {:.3f}".format(largest)
+
+
+def residual_caption(scale):
+    """The caption under a picture of outputs and residuals, naming its residual scale."""
+    shown = ("black/white = -/+{:.3g} (the largest |difference| in this picture: one scale for every residual "
+             "in it)".format(scale) if scale else "every difference below float noise")
+    return ("output: each image stretched from its own min..max to black..white (a learned stage's output is not "
+            "bound to [0, 1]);\nresidual: output minus the bilinear resize, gray = 0, {};\nunder each residual its "
+            "largest |difference|: below {:.0e} that is float noise, shown as none".format(shown, FLOAT_NOISE))
 
 
 def transform_comparison(images, transform, path, target_size, title=None, label="output", dpi=80):
@@ -58,33 +83,54 @@ def transform_comparison(images, transform, path, target_size, title=None, label
     ``transform`` is any callable mapping the batch to images of ``target_size`` (a Keras layer, or a recipe's
     stages), called with ``training=False``. A caption under the grid says how the last two columns are scaled.
     """
+    return arms_comparison(images, [(label, transform)], path, target_size, title=title, dpi=dpi)
+
+
+def arms_comparison(images, arms, path, target_size, title=None, dpi=80):
+    """:func:`transform_comparison` of several ``arms`` (``(label, transform)`` pairs) side by side on the same
+    images: input | bilinear | per arm, its output and its residual, every residual on the picture's one scale
+    (:func:`residual_scale`), each captioned with its largest |difference| or "none" where that is float noise."""
     import tensorflow as tf
 
     plt = pyplot()
     images = np.asarray(images, dtype=np.float32)
     bilinear = tf.image.resize(images, target_size, method="bilinear").numpy()
-    made = to_numpy(transform(images, training=False)).astype(np.float32)
-    rows = len(images)
-    figure, axes = plt.subplots(rows, 4, figsize=(8.8, 2.3 * rows + 0.5 + (0.3 if title else 0)), squeeze=False)
+    made = [to_numpy(transform(images, training=False)).astype(np.float32) for _, transform in arms]
+    scale = residual_scale([output - bilinear for output in made])
+    rows, columns = len(images), 2 + 2 * len(arms)
+    figure, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.5 * rows + 0.6 + (0.3 if title else 0)),
+                                squeeze=False)
     height, width = images.shape[1:3]
-    columns = ("input {}x{}".format(height, width), "bilinear {}x{}".format(*target_size),
-               "{} {}x{}".format(label, *target_size), "residual (output - bilinear)")
+    names = ["input {}x{}".format(height, width), "bilinear {}x{}".format(*target_size)]
+    for label, _ in arms:
+        names += ["{} {}x{}".format(label, *target_size), "{}: residual".format(label)]
     for row in range(rows):
-        shown = (images[row], bilinear[row], _stretched(made[row]), _signed(made[row] - bilinear[row]))
+        shown = [images[row], bilinear[row]]
+        for output in made:
+            shown += [_stretched(output[row]), _signed(output[row] - bilinear[row], scale)]
         for col, picture in enumerate(shown):
-            _show(axes[row][col], picture, columns[col] if row == 0 else None)
-    figure.text(0.5, 0.005, STAGES_CAPTION, ha="center", va="bottom", fontsize=7)
-    return save_figure(plt, figure, path, title, dpi, bottom=0.5 / (2.3 * rows + 0.8))
+            _show(axes[row][col], picture, names[col] if row == 0 else None)
+        for arm, output in enumerate(made):
+            axes[row][3 + 2 * arm].set_xlabel(_residual_note(output[row] - bilinear[row]), fontsize=7)
+    figure.text(0.5, 0.005, residual_caption(scale), ha="center", va="bottom", fontsize=7)
+    return save_figure(plt, figure, path, title, dpi, bottom=0.6 / (2.5 * rows + 0.9))
+
+
+def stages_transform(stages_model):
+    """A recipe's stages (``stages_model``: uint8 image -> last stage's output) as a transform of float [0, 1]
+    images, as :func:`transform_comparison` takes one. Stages without a rescale stay in 0..255: those are brought to
+    the [0, 1] scale too."""
+    def through_the_stages(floats, training=False):
+        out = to_numpy(stages_model(np.round(floats * 255.0).astype(np.uint8), training=False)).astype(np.float32)
+        return out / 255.0 if float(np.median(out)) > 2.0 else out
+    return through_the_stages
 
 
 def stages_comparison(stages_model, images, path, title, label):
     """:func:`transform_comparison` of a recipe's stages (``stages_model``: uint8 image -> last stage's output) on
-    uint8 ``images``. Stages without a rescale stay in 0..255: those are shown on the [0, 1] scale too."""
-    def through_the_stages(floats, training=False):
-        out = to_numpy(stages_model(np.round(floats * 255.0).astype(np.uint8), training=False)).astype(np.float32)
-        return out / 255.0 if float(np.median(out)) > 2.0 else out
+    uint8 ``images``."""
     target_size = tuple(stages_model.output.shape[1:3])
-    return transform_comparison(images.astype(np.float32) / 255.0, through_the_stages, path, target_size,
+    return transform_comparison(images.astype(np.float32) / 255.0, stages_transform(stages_model), path, target_size,
                                 title=title, label=label)
 
 
