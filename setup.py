@@ -54,6 +54,8 @@ setup(
         # pytest-xdist: pytest -n auto, the suite on every core (one worker kept the two cores half busy)
         "test": ["pytest>=7", "pytest-xdist", "scikit-image", "keras-cv", "keras-hub", "tf-keras", "vermin",
                  "import-linter", "jax; python_version>='3.10'", "sybil", "hypothesis"] + EXPORT,
+        # the mutation run over the modules that guard users ([tool.mutmut] in pyproject.toml; docs/mutation.md)
+        "mutation": ["mutmut==3.8.1; python_version>='3.10'"],
     },
     entry_points={
         "console_scripts": ["zoo = resizer_plugin.zoo.cli:run_zoo", "zoo-run = resizer_plugin.zoo.cli:run_zoo_run"],
