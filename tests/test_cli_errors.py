@@ -104,6 +104,7 @@ def test_missing_recipe_file(tmp_path):
     ("name=.", "name: a run name is one folder name"),
     ("name=..", "name: a run name is one folder name"),
     ("name=" + "x" * 300, "at most 100 characters"),
+    ("train.metrics=5", "train.metrics: must be a list, e.g. [accuracy]"),
 ])
 def test_bad_overrides(tmp_path, override, phrase, monkeypatch):
     here = tmp_path / "a" / "b"

@@ -116,12 +116,10 @@ SCHEMA = {
 OPEN_SECTIONS = ("data", "runtime")
 
 
-def host_keys(section_path: str) -> List[str]:
-    """The host's own keys of a section (``"data"``, ``"model.head"``): no plugin option may take these names."""
-    node = SCHEMA
-    for part in section_path.split("."):
-        node = node[part]
-    return list(node)
+def host_keys(section_name: str) -> List[str]:
+    """The host's own keys of a top-level section (``"data"``, ``"runtime"``): no plugin option may take these
+    names."""
+    return list(SCHEMA[section_name])
 
 
 class Data(NamedTuple):
