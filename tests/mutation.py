@@ -1,0 +1,118 @@
+"""The mutation run (docs/mutation.md): mutmut over the modules that guard users, each group of them against its own
+fast tests, in a scratch copy of the checkout's committed files. Hours on two cores; not part of CI.
+
+    python -m tests.mutation [GROUP ...] [--keep DIR]
+
+Prints, per group, how many mutants were killed, survived, timed out or reached by no test, and lists the survivors
+(``mutmut show NAME`` in the copy shows one); writes the same as JSON to DIR/results.json."""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from typing import NamedTuple, Tuple
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Group(NamedTuple):
+    """Modules that guard one thing, as mutmut's mutant-name patterns, and the tests that hold them."""
+    name: str
+    mutants: Tuple[str, ...]
+    tests: Tuple[str, ...]
+
+
+_RECIPE_TESTS = ("tests/test_option_ranges.py", "tests/test_option_validators.py", "tests/test_generated_input.py",
+                 "tests/test_cli_errors.py", "tests/test_contract.py", "tests/test_registry.py")
+GROUPS = (
+    Group("recipe schema", ("resizer_plugin.zoo.config.schema.*", "resizer_plugin.zoo.config.bounds.*",
+                            "resizer_plugin.zoo.contract.options.*"), _RECIPE_TESTS),
+    Group("run folder", ("resizer_plugin.zoo.training.run_dir.*",),
+          ("tests/test_run_folder.py", "tests/test_output_paths.py", "tests/test_torn_checkpoints.py")),
+    Group("checkpoints", ("resizer_plugin.zoo.training.checkpoints.*",),
+          ("tests/test_torn_checkpoints.py", "tests/test_step_checkpoints.py", "tests/test_warm_start.py",
+           "tests/test_run_folder.py")),
+    Group("export check", ("resizer_plugin.zoo.export.exporter.*",), ("tests/test_export_check.py",)),
+    Group("precision choice", ("resizer_plugin.runtimes.local.x_auto_policy*",
+                               "resizer_plugin.runtimes.local.xǁLocalRuntimeǁ_policy*",
+                               "resizer_plugin.runtimes.local.xǁLocalRuntimeǁplan*",
+                               "resizer_plugin.runtimes.local.xǁLocalRuntimeǁ_check_policy*"),
+          ("tests/test_precision_auto.py", "tests/test_option_ranges.py")),
+    Group("conformance kit", ("resizer_plugin.testing.conformance.*",), ("tests/test_conformance.py",)),
+)
+#: mutmut's exit codes in its .meta files, by what they mean (a negative one: the mutant's tests were killed by a
+#: signal, the time limit's)
+VERDICTS = {1: "killed", 0: "survived", 33: "no tests", None: "not run"}
+
+
+def copy_of_the_checkout(folder):
+    """The committed files of the checkout, unpacked into ``folder`` (what is tested is what is committed)."""
+    archive = subprocess.run(["git", "-C", ROOT, "archive", "HEAD"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+
+
+def verdicts(folder, patterns):
+    """Mutant name -> verdict, for the mutants matching ``patterns``, read from mutmut's .meta files."""
+    from fnmatch import fnmatch
+
+    found = {}
+    for meta in glob.glob(os.path.join(folder, "mutants", "**", "*.meta"), recursive=True):
+        with open(meta) as handle:
+            codes = json.load(handle).get("exit_code_by_key", {})
+        for name, code in codes.items():
+            if any(fnmatch(name, pattern) for pattern in patterns):
+                found[name] = VERDICTS.get(code, "timeout" if code < 0 else "error {}".format(code))
+    return found
+
+
+def run_group(folder, group):
+    """Run mutmut over one group with its tests as the selection; the verdicts of its mutants."""
+    config = os.path.join(folder, "pyproject.toml")
+    with open(config) as handle:
+        base = handle.read()
+    with open(config, "w") as handle:  # [tool.mutmut] is the file's last table
+        handle.write(base + "pytest_add_cli_args_test_selection = {}\n".format(json.dumps(list(group.tests))))
+    try:
+        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(os.cpu_count() or 1)]
+                       + list(group.mutants), cwd=folder, check=False, stdout=subprocess.DEVNULL)
+    finally:
+        with open(config, "w") as handle:
+            handle.write(base)
+    return verdicts(folder, group.mutants)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", metavar="GROUP", help="groups to run (default: all): "
+                        + ", ".join(repr(g.name) for g in GROUPS))
+    parser.add_argument("--keep", help="the scratch folder to use and keep (a rerun there resumes)")
+    args = parser.parse_args(argv)
+    unknown = set(args.groups) - {g.name for g in GROUPS}
+    if unknown:
+        parser.error("no group {}".format(", ".join(sorted(unknown))))
+    folder = args.keep or tempfile.mkdtemp(prefix="mutation-")
+    if not os.path.isfile(os.path.join(folder, "pyproject.toml")):
+        os.makedirs(folder, exist_ok=True)
+        copy_of_the_checkout(folder)
+    results = {}
+    for group in GROUPS:
+        if args.groups and group.name not in args.groups:
+            continue
+        found = run_group(folder, group)
+        results[group.name] = found
+        counts = Counter(found.values())
+        print("{}: {} mutants, {}".format(group.name, len(found), ", ".join(
+            "{} {}".format(counts[v], v) for v in ("killed", "survived", "timeout", "no tests", "not run"))))
+        for name in sorted(n for n, v in found.items() if v == "survived"):
+            print("  survived: " + name)
+        sys.stdout.flush()
+    with open(os.path.join(folder, "results.json"), "w") as handle:
+        json.dump(results, handle, indent=1, sort_keys=True)
+    print("results: {}".format(os.path.join(folder, "results.json")))
+
+
+if __name__ == "__main__":
+    main()
