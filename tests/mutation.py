@@ -1,5 +1,6 @@
-"""The mutation run (docs/mutation.md): mutmut over the modules that guard users, each group of them against its own
-fast tests, in a scratch copy of the checkout's committed files. Hours on two cores; not part of CI.
+"""The mutation run: mutmut over the modules that guard users, each group against its own fast tests.
+
+In a scratch copy of the checkout's committed files; hours on two cores, so not part of CI (docs/mutation.md).
 
     python -m tests.mutation [GROUP ...] [--keep DIR]
 
@@ -42,6 +43,7 @@ GROUPS = (
                                "resizer_plugin.runtimes.local.xǁLocalRuntimeǁ_check_policy*"),
           ("tests/test_precision_auto.py", "tests/test_option_ranges.py")),
     Group("conformance kit", ("resizer_plugin.testing.conformance.*",), ("tests/test_conformance.py",)),
+    Group("recipe reading", ("resizer_plugin.zoo.config.recipe.*",), _RECIPE_TESTS),
 )
 #: mutmut's exit codes in its .meta files, by what they mean (a negative one: the mutant's tests were killed by a
 #: signal, the time limit's)
