@@ -158,3 +158,48 @@ def test_optional_passes_null_and_keeps_the_range_of_what_it_wraps():
     validate = optional(integer(1, 3))
     assert validate(None) is None and validate(2) == 2 and _refused(validate, 4)[0] is ValueError
     assert validate.bounds == Bounds(1, 3) and optional(text()).bounds is None
+
+
+@FEW
+@given(side=st.integers(2, 40), height=st.integers(1, 40), width=st.integers(1, 40))
+def test_size2d_returns_height_then_width(side, height, width):
+    pair = [min(height, side), min(width, side)]
+    assert size2d(side)(pair) == (pair[0], pair[1]) and size2d(side)([1, 1]) == (1, 1)
+    assert _refused(size2d(side), [0, pair[1]])[0] is ValueError
+
+
+def test_number_takes_its_lower_end_unless_told_it_is_exclusive():
+    assert number(0.0)(0.0) == 0.0 and _refused(number(0.0, min_exclusive=True), 0.0)[0] is ValueError
+
+
+def test_an_option_has_no_help_unless_given_and_its_default_is_kept():
+    assert Option(integer()).help == "" and Option(integer()).required and Option(integer(), 3).default == 3
+
+
+def test_did_you_mean_names_every_close_word_up_to_three_and_nothing_when_none_is_close():
+    from resizer_plugin.zoo.contract import did_you_mean
+
+    assert did_you_mean("filter", ["filters", "xyz"]) == " (did you mean 'filters'?)"
+    assert did_you_mean("abcd", ["abce", "abcf"]) == " (did you mean 'abcf' or 'abce'?)"  # equally close: difflib's order
+    assert did_you_mean("abcd", ["abce", "abcf", "abcg", "abch"]).count(" or ") == 2  # three at most
+    assert did_you_mean("filter", ["zzz", "qqq"]) == ""
+
+
+def test_an_option_error_names_the_kind_the_plugin_and_the_key_where_there_is_one():
+    from resizer_plugin.zoo.contract import OptionError
+
+    assert str(OptionError("stage", "resize", "target_size", "is required")) == (
+        "stage 'resize', option 'target_size': is required")
+    assert str(OptionError("stage", "resize", None, "options must be a mapping")) == (
+        "stage 'resize': options must be a mapping")
+
+
+def test_a_plugin_with_no_options_given_takes_its_defaults_and_its_errors_name_it():
+    from resizer_plugin.zoo.contract import Configurable
+
+    plugin = Configurable("gain", options={"factor": Option(integer(1, 4), 2)})
+    assert plugin.validate(None) == {"factor": 2} == plugin.validate({})
+    with pytest.raises(ValueError, match=r"^plugin 'gain', option 'factor': must be between 1 and 4 \(got 9\)$"):
+        plugin.validate({"factor": 9})
+    with pytest.raises(ValueError, match=r"^plugin 'gain': options must be a mapping, got \[1\]$"):
+        plugin.validate([1])
