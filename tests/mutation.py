@@ -26,8 +26,9 @@ class Group(NamedTuple):
     tests: Tuple[str, ...]
 
 
-_RECIPE_TESTS = ("tests/test_option_ranges.py", "tests/test_option_validators.py", "tests/test_generated_input.py",
-                 "tests/test_cli_errors.py", "tests/test_contract.py", "tests/test_registry.py")
+_RECIPE_TESTS = ("tests/test_option_ranges.py", "tests/test_option_validators.py", "tests/test_recipe_bounds.py",
+                 "tests/test_generated_input.py", "tests/test_cli_errors.py", "tests/test_contract.py",
+                 "tests/test_registry.py")
 GROUPS = (
     Group("recipe schema", ("resizer_plugin.zoo.config.schema.*", "resizer_plugin.zoo.config.bounds.*",
                             "resizer_plugin.zoo.contract.options.*"), _RECIPE_TESTS),
