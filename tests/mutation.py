@@ -2,7 +2,7 @@
 
 In a scratch copy of the checkout's committed files; hours on two cores, so not part of CI (docs/mutation.md).
 
-    python -m tests.mutation [GROUP ...] [--keep DIR]
+    python -m tests.mutation [GROUP ...] [--keep DIR] [--retest RESULTS_JSON]
 
 Prints, per group, how many mutants were killed, survived, timed out or reached by no test, and lists the survivors
 (``mutmut show NAME`` in the copy shows one); writes the same as JSON to DIR/results.json."""
@@ -71,8 +71,9 @@ def verdicts(folder, patterns):
     return found
 
 
-def run_group(folder, group):
-    """Run mutmut over one group with its tests as the selection; the verdicts of its mutants."""
+def run_group(folder, group, only=None):
+    """Run mutmut over one group (or only the mutants named in ``only``) with its tests as the selection; the
+    verdicts of its mutants."""
     config = os.path.join(folder, "pyproject.toml")
     with open(config) as handle:
         base = handle.read()
@@ -80,38 +81,56 @@ def run_group(folder, group):
         handle.write(base + "pytest_add_cli_args_test_selection = {}\n".format(json.dumps(list(group.tests))))
     try:
         subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(os.cpu_count() or 1)]
-                       + list(group.mutants), cwd=folder, check=False, stdout=subprocess.DEVNULL)
+                       + list(only or group.mutants), cwd=folder, check=False, stdout=subprocess.DEVNULL)
     finally:
         with open(config, "w") as handle:
             handle.write(base)
-    return verdicts(folder, group.mutants)
+    return verdicts(folder, only or group.mutants)
 
 
-def main(argv=None):
+def survivors_of(results_json):
+    """Group name -> the mutants that survived, from an earlier run's results.json."""
+    with open(results_json) as handle:
+        return {name: sorted(m for m, v in found.items() if v == "survived") for name, found in json.load(handle).items()}
+
+
+def report(group, found):
+    """Print a group's counts and its survivors."""
+    counts = Counter(found.values())
+    print("{}: {} mutants, {}".format(group.name, len(found), ", ".join(
+        "{} {}".format(counts[v], v) for v in ("killed", "survived", "timeout", "no tests", "not run"))))
+    for name in sorted(n for n, v in found.items() if v == "survived"):
+        print("  survived: " + name)
+    sys.stdout.flush()
+
+
+def _arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("groups", nargs="*", metavar="GROUP", help="groups to run (default: all): "
                         + ", ".join(repr(g.name) for g in GROUPS))
     parser.add_argument("--keep", help="the scratch folder to use and keep (a rerun there resumes)")
+    parser.add_argument("--retest", metavar="RESULTS_JSON",
+                        help="run only the mutants that survived in an earlier run's results.json (after new tests)")
     args = parser.parse_args(argv)
     unknown = set(args.groups) - {g.name for g in GROUPS}
     if unknown:
         parser.error("no group {}".format(", ".join(sorted(unknown))))
+    return args
+
+
+def main(argv=None):
+    args = _arguments(argv)
     folder = args.keep or tempfile.mkdtemp(prefix="mutation-")
     if not os.path.isfile(os.path.join(folder, "pyproject.toml")):
         os.makedirs(folder, exist_ok=True)
         copy_of_the_checkout(folder)
+    only = survivors_of(args.retest) if args.retest else {}
     results = {}
     for group in GROUPS:
-        if args.groups and group.name not in args.groups:
+        if (args.groups and group.name not in args.groups) or (args.retest and not only.get(group.name)):
             continue
-        found = run_group(folder, group)
-        results[group.name] = found
-        counts = Counter(found.values())
-        print("{}: {} mutants, {}".format(group.name, len(found), ", ".join(
-            "{} {}".format(counts[v], v) for v in ("killed", "survived", "timeout", "no tests", "not run"))))
-        for name in sorted(n for n, v in found.items() if v == "survived"):
-            print("  survived: " + name)
-        sys.stdout.flush()
+        results[group.name] = run_group(folder, group, only.get(group.name))
+        report(group, results[group.name])
     with open(os.path.join(folder, "results.json"), "w") as handle:
         json.dump(results, handle, indent=1, sort_keys=True)
     print("results: {}".format(os.path.join(folder, "results.json")))
