@@ -203,3 +203,10 @@ def test_a_plugin_with_no_options_given_takes_its_defaults_and_its_errors_name_i
         plugin.validate({"factor": 9})
     with pytest.raises(ValueError, match=r"^plugin 'gain': options must be a mapping, got \[1\]$"):
         plugin.validate([1])
+    with pytest.raises(ValueError, match=r"^plugin 'gain', option 'factr': unknown option \(did you mean 'factor'\?\); "
+                                         r"known options: factor$"):
+        plugin.validate({"factr": 2})
+    with pytest.raises(ValueError, match=r"^plugin 'none', option 'x': unknown option; known options: \(none\)$"):
+        Configurable("none", options={}).validate({"x": 1})
+    with pytest.raises(ValueError, match=r"^plugin 'gain', option 'factor': is required$"):
+        Configurable("gain", options={"factor": Option(integer())}).validate({})

@@ -3,7 +3,8 @@ ends and with the key path they name, the run-name check's suggested slug, and t
 directly (the mutation run found these ends and paths untested through whole commands)."""
 import pytest
 
-from resizer_plugin.zoo.config.bounds import MAX_LIST_ITEMS, MAX_STRING_CHARS, MAX_VALUES, excess
+from resizer_plugin.zoo.config.bounds import (MAX_FILE_BYTES, MAX_LIST_ITEMS, MAX_STRING_CHARS, MAX_VALUES, excess,
+                                              file_excess)
 from resizer_plugin.zoo.config.schema import SCHEMA, run_name
 
 
@@ -18,6 +19,21 @@ def test_a_recipe_may_hold_as_many_values_as_its_bound_counting_itself_and_not_o
     assert excess({key: 0 for key in range(keys)}) is None
     assert excess({key: 0 for key in range(keys + 1)}) == (
         "(top level)", "more than 100,000 values once YAML's aliases are expanded")
+
+
+def test_a_file_may_be_as_large_as_its_bound_and_not_one_byte_larger(tmp_path):
+    path = tmp_path / "recipe.yaml"
+    path.write_bytes(b"#" * MAX_FILE_BYTES)
+    assert file_excess(str(path)) is None
+    path.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    assert file_excess(str(path)) == "is 1,048,577 bytes, more than a recipe may be (1,048,576)"
+
+
+def test_nesting_deeper_than_python_can_walk_is_named_not_raised():
+    nested = []
+    for _ in range(100_000):
+        nested = [nested]
+    assert excess({"seed": nested}) == ("(top level)", "nested too deeply")
 
 
 def test_the_excess_is_named_by_its_key_path():
