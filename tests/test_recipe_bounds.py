@@ -46,6 +46,7 @@ def test_values_reached_twice_through_aliases_count_twice():
     shared = [0] * 999  # 1,000 values
     assert excess({"a": [shared] * 99}) is None  # 1 + 1 + 99 * 1,000 = 99,002
     assert excess({"a": [shared] * 100})[0] == "a"  # 100,002, over at the list that holds them
+    assert excess({"a": [shared] * 60, "b": [None] * 60}) is None  # a null is one value, whatever was counted before
 
 
 @pytest.mark.parametrize("name, slug", [
