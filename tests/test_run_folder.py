@@ -48,6 +48,38 @@ def test_what_a_failed_start_left_is_taken_over(tmp_path):
                                                      "train.log"]
 
 
+def test_the_folders_other_processes_of_the_launch_write_are_left_to_them(tmp_path):
+    """A worker's folder inside the chief's (what it holds is no user's file) is not the chief's to judge; the same
+    name deeper down is."""
+    run_dir = _lay_out(tmp_path / "run", FAILED_START + ["worker-1/notes.txt"])
+    assert "worker-1" not in check_output_dir(run_dir, False, siblings=["worker-1"])
+    _lay_out(tmp_path / "run", ["checkpoints/worker-1/notes.txt"])
+    with pytest.raises(OutputDirError, match=r"holds what no run start makes \(checkpoints/worker-1/notes.txt"):
+        check_output_dir(run_dir, False, siblings=["worker-1"])
+
+
+def test_a_held_folder_is_refused_naming_its_holder(tmp_path):
+    import fcntl
+
+    run_dir = _lay_out(tmp_path / "run", ["recipe.yaml"])
+    held = run_dir.lock()
+    with pytest.raises(OutputDirError, match=r"is being written by zoo-run \(pid {}\): one run, one writer".format(
+            os.getpid())):
+        run_dir.lock()
+    held.release()
+    with open(tmp_path / "run" / ".lock", "w") as handle:  # held by a process that named nothing
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(OutputDirError, match="is being written by another process"):
+            run_dir.lock()
+
+
+def test_the_recipe_is_written_in_its_own_key_order_and_pictures_go_to_pictures(tmp_path):
+    run_dir = RunDirectory(str(tmp_path / "run"))
+    run_dir.create({"name": "r", "seed": 1, "data": {"source": "s"}})
+    assert (tmp_path / "run" / "recipe.yaml").read_text() == "name: r\nseed: 1\ndata:\n  source: s\n"
+    assert run_dir.stages_picture("after") == str(tmp_path / "run" / "pictures" / "stages_after.png")
+
+
 @pytest.mark.parametrize("entries", [["notes.txt"], ["data/"], ["pictures/holiday.jpg"],
                                      ["checkpoints/model.weights.h5"], FAILED_START + ["README.md"]])
 def test_a_folder_of_other_files_is_no_runs_with_or_without_resume(tmp_path, entries):
