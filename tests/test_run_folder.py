@@ -73,6 +73,39 @@ def test_a_held_folder_is_refused_naming_its_holder(tmp_path):
             run_dir.lock()
 
 
+def test_a_run_folder_holds_the_files_outputs_md_names_where_it_names_them(tmp_path):
+    run_dir = RunDirectory(str(tmp_path))
+    where = {name: os.path.relpath(getattr(run_dir, name), str(tmp_path)) for name in (
+        "log", "recipe", "history", "checkpoints", "best_checkpoints", "step_checkpoints", "tensorboard", "metrics",
+        "evaluation", "export", "pictures", "training_curves", "confusion_matrix")}
+    assert where == {"log": "train.log", "recipe": "recipe.yaml", "history": "history.csv",
+                     "checkpoints": "checkpoints", "best_checkpoints": "checkpoints/best",
+                     "step_checkpoints": "checkpoints/steps", "tensorboard": "logs", "metrics": "metrics.json",
+                     "evaluation": "eval.json", "export": "export", "pictures": "pictures",
+                     "training_curves": "pictures/training_curves.png",
+                     "confusion_matrix": "pictures/confusion_matrix.png"}
+
+
+def test_a_folder_that_cannot_be_made_or_written_is_said_so_naming_it(tmp_path, monkeypatch):
+    from resizer_plugin.zoo.training.run_dir import make_folder
+
+    (tmp_path / "afile").write_text("x")
+    assert make_folder(str(tmp_path / "afile" / "sub")) == "{} is a file, not a folder".format(tmp_path / "afile")
+    long_name = str(tmp_path / ("x" * 300))
+    assert make_folder(long_name) == "cannot make {}: File name too long".format(long_name)
+    assert make_folder(str(tmp_path / "fine")) is None
+    monkeypatch.setattr(os, "access", lambda path, mode: not mode & os.W_OK)  # as if not root, on a read-only disk
+    assert make_folder(str(tmp_path / "fine")) == "{} is not writable".format(tmp_path / "fine")
+
+
+def test_a_lock_let_go_after_a_run_names_its_last_holder(tmp_path):
+    run_dir = _lay_out(tmp_path / "run", ["recipe.yaml"])
+    run_dir.lock().release()
+    assert (tmp_path / "run" / ".lock").read_text() == "zoo-run (pid {})".format(os.getpid())
+    run_dir.lock().release(refused=True)  # a refused command puts back what the file said
+    assert (tmp_path / "run" / ".lock").read_text() == "zoo-run (pid {})".format(os.getpid())
+
+
 def test_the_recipe_is_written_in_its_own_key_order_and_pictures_go_to_pictures(tmp_path):
     run_dir = RunDirectory(str(tmp_path / "run"))
     run_dir.create({"name": "r", "seed": 1, "data": {"source": "s"}})
