@@ -2,10 +2,11 @@
 
 In a scratch copy of the checkout's committed files; hours on two cores, so not part of CI (docs/mutation.md).
 
-    python -m tests.mutation [GROUP ...] [--keep DIR] [--retest RESULTS_JSON]
+    python -m tests.mutation [GROUP ...] [--keep DIR] [--retest RESULTS_JSON] [--no-run]
 
 Prints, per group, how many mutants were killed, survived, timed out or reached by no test, and lists the survivors
-(``mutmut show NAME`` in the copy shows one); writes the same as JSON to DIR/results.json."""
+(``mutmut show NAME`` in the copy shows one); writes every mutant's verdict, group by group as each ends, to
+DIR/results.json."""
 import argparse
 import glob
 import json
@@ -49,6 +50,8 @@ GROUPS = (
 #: mutmut's exit codes in its .meta files, by what they mean (a negative one: the mutant's tests were killed by a
 #: signal, the time limit's)
 VERDICTS = {1: "killed", 0: "survived", 33: "no tests", None: "not run"}
+#: the verdicts of every group run in a folder, by group (a retest writes its own folder's)
+RESULTS = "results.json"
 
 
 def copy_of_the_checkout(folder):
@@ -67,13 +70,14 @@ def verdicts(folder, patterns):
             codes = json.load(handle).get("exit_code_by_key", {})
         for name, code in codes.items():
             if any(fnmatch(name, pattern) for pattern in patterns):
-                found[name] = VERDICTS.get(code, "timeout" if code < 0 else "error {}".format(code))
+                found[name] = VERDICTS[code] if code in VERDICTS else (
+                    "timeout" if code < 0 else "error {}".format(code))
     return found
 
 
-def run_group(folder, group, only=None):
-    """Run mutmut over one group (or only the mutants named in ``only``) with its tests as the selection; the
-    verdicts of its mutants."""
+def run_group(folder, group, patterns):
+    """Run mutmut over the mutants ``patterns`` names (a group's, or some of them) with the group's tests as the
+    selection; their verdicts."""
     config = os.path.join(folder, "pyproject.toml")
     with open(config) as handle:
         base = handle.read()
@@ -81,11 +85,25 @@ def run_group(folder, group, only=None):
         handle.write(base + "pytest_add_cli_args_test_selection = {}\n".format(json.dumps(list(group.tests))))
     try:
         subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(os.cpu_count() or 1)]
-                       + list(only or group.mutants), cwd=folder, check=False, stdout=subprocess.DEVNULL)
+                       + list(patterns), cwd=folder, check=False, stdout=subprocess.DEVNULL)
     finally:
         with open(config, "w") as handle:
             handle.write(base)
-    return verdicts(folder, only or group.mutants)
+    return verdicts(folder, patterns)
+
+
+def keep_result(folder, group, found):
+    """Write ``group``'s verdicts into the folder's results file at once: mutmut forgets every other group's
+    verdicts when the test selection changes, so a run stopped part way keeps the groups it finished."""
+    path = os.path.join(folder, RESULTS)
+    results = {}
+    if os.path.isfile(path):
+        with open(path) as handle:
+            results = json.load(handle)
+    results[group.name] = found
+    with open(path + ".partial", "w") as handle:
+        json.dump(results, handle, indent=1, sort_keys=True)
+    os.replace(path + ".partial", path)
 
 
 def survivors_of(results_json):
@@ -109,6 +127,8 @@ def _arguments(argv):
     parser.add_argument("groups", nargs="*", metavar="GROUP", help="groups to run (default: all): "
                         + ", ".join(repr(g.name) for g in GROUPS))
     parser.add_argument("--keep", help="the scratch folder to use and keep (a rerun there resumes)")
+    parser.add_argument("--no-run", action="store_true",
+                        help="run nothing: report what the --keep folder holds (a run stopped part way)")
     parser.add_argument("--retest", metavar="RESULTS_JSON",
                         help="run only the mutants that survived in an earlier run's results.json (after new tests)")
     args = parser.parse_args(argv)
@@ -125,15 +145,14 @@ def main(argv=None):
         os.makedirs(folder, exist_ok=True)
         copy_of_the_checkout(folder)
     only = survivors_of(args.retest) if args.retest else {}
-    results = {}
     for group in GROUPS:
         if (args.groups and group.name not in args.groups) or (args.retest and not only.get(group.name)):
             continue
-        results[group.name] = run_group(folder, group, only.get(group.name))
-        report(group, results[group.name])
-    with open(os.path.join(folder, "results.json"), "w") as handle:
-        json.dump(results, handle, indent=1, sort_keys=True)
-    print("results: {}".format(os.path.join(folder, "results.json")))
+        patterns = only.get(group.name) or group.mutants
+        found = verdicts(folder, patterns) if args.no_run else run_group(folder, group, patterns)
+        report(group, found)
+        keep_result(folder, group, found)
+    print("results: {}".format(os.path.join(folder, RESULTS)))
 
 
 if __name__ == "__main__":
