@@ -52,6 +52,8 @@ GROUPS = (
 VERDICTS = {1: "killed", 0: "survived", 33: "no tests", None: "not run"}
 #: the verdicts of every group run in a folder, by group (a retest writes its own folder's)
 RESULTS = "results.json"
+#: the mutmut setting that names the tests, which this script sets for each group
+SELECTION = "pytest_add_cli_args_test_selection"
 
 
 def copy_of_the_checkout(folder):
@@ -79,16 +81,19 @@ def run_group(folder, group, patterns):
     """Run mutmut over the mutants ``patterns`` names (a group's, or some of them) with the group's tests as the
     selection; their verdicts."""
     config = os.path.join(folder, "pyproject.toml")
-    with open(config) as handle:
-        base = handle.read()
+    with open(config) as handle:  # without the line a run killed part way left
+        base = "".join(line for line in handle if not line.startswith(SELECTION))
     with open(config, "w") as handle:  # [tool.mutmut] is the file's last table
-        handle.write(base + "pytest_add_cli_args_test_selection = {}\n".format(json.dumps(list(group.tests))))
+        handle.write(base + "{} = {}\n".format(SELECTION, json.dumps(list(group.tests))))
     try:
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(os.cpu_count() or 1)]
-                       + list(patterns), cwd=folder, check=False, stdout=subprocess.DEVNULL)
+        ran = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(os.cpu_count() or 1)]
+                             + list(patterns), cwd=folder, stdout=subprocess.DEVNULL)
     finally:
         with open(config, "w") as handle:
             handle.write(base)
+    if ran.returncode != 0:
+        sys.exit("mutmut failed on the group {!r} (exit status {}); its output is above".format(group.name,
+                                                                                             ran.returncode))
     return verdicts(folder, patterns)
 
 
