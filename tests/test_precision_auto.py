@@ -77,3 +77,43 @@ def test_the_quickstart_keeps_its_accuracy_with_precision_auto(tmp_path):
     expected = "mixed_bfloat16" if HAS_BF16 and convolves_in("bfloat16") else "float32"
     assert "{} (precision auto:".format(expected) in metrics["runtime"]
     assert metrics["best_val_accuracy"] >= 0.97, metrics  # chance 0.25; the float32 quickstart's bar
+
+
+def test_auto_on_a_gpu_reads_its_compute_capability(monkeypatch):
+    monkeypatch.setattr(local, "_gpu_capability", lambda: (8, 0))
+    assert local.gpu._policy("auto") == ("mixed_float16", "the GPU's compute capability is 8.0")
+
+
+def test_auto_on_jax_and_a_cpu_stays_in_float32_even_with_native_bfloat16(monkeypatch):
+    from resizer_plugin import compat
+
+    monkeypatch.setattr(compat, "BACKEND", "jax")
+    monkeypatch.setattr(local, "cpu_flags", lambda: {"avx512_bf16"})
+    assert local.cpu._policy("auto") == ("float32", "JAX trains slower in bfloat16 on the CPU (docs/performance.md)")
+    monkeypatch.setattr(local, "_gpu_capability", lambda: (8, 0))
+    assert local.gpu._policy("auto")[0] == "mixed_float16"  # a GPU on JAX: as on TensorFlow
+    monkeypatch.setattr(compat, "BACKEND", "tensorflow")
+    assert local.cpu._policy("auto")[0] == ("mixed_bfloat16" if convolves_in("bfloat16") else "float32")
+
+
+@pytest.mark.parametrize("convolves", [True, False])
+def test_mixed_is_refused_only_where_its_compute_dtype_cannot_convolve_and_float32_never(monkeypatch, convolves):
+    from resizer_plugin import compat
+    from resizer_plugin.zoo.contract import OptionError
+
+    asked = []
+    monkeypatch.setattr(compat, "convolves_in", lambda dtype: asked.append(dtype) or convolves)
+    assert local.cpu._policy("float32") == ("float32", None) and asked == []
+    if convolves:
+        assert local.cpu._policy("mixed") == ("mixed_bfloat16", None) and asked == ["bfloat16"]
+    else:
+        with pytest.raises(OptionError, match=r"^runtime 'cpu', option 'precision': mixed \(mixed_bfloat16\) cannot "
+                                              r"train here: .* has no bfloat16 convolution on the CPU"):
+            local.cpu._policy("mixed")
+
+
+def test_the_plan_shows_every_option_and_auto_resolved():
+    options = local.cpu.validate({"precision": "float32"})
+    assert local.cpu.plan(options) == options
+    planned = local.cpu.plan(dict(options, precision="auto"))
+    assert planned["precision"].startswith("auto -> ") and dict(planned, precision="float32") == options
