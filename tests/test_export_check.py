@@ -55,6 +55,44 @@ def test_the_record_holds_the_largest_difference(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
 
 
+def test_the_artifact_is_written_and_checked_where_it_is_named_and_its_record_says_so(tmp_path, monkeypatch):
+    """The converter and the fresh-process check get the format, the partial file beside the target, the reference
+    images, the plugins and the work folder; the record names the target and holds what the check found."""
+    calls = []
+    monkeypatch.setattr(export, "_write", lambda *args: calls.append(("write",) + args) or pathlib.Path(
+        args[2]).write_bytes(b"model"))
+    monkeypatch.setattr(export, "_check", lambda *args: calls.append(("check",) + args) or (
+        EXPECTED, {"batch_1": 2.0, "batch_16": 3.0}))
+    images = np.zeros((64, 8, 8, 3), np.uint8)
+    record = export.export_one("tflite", "BUILT", str(tmp_path / "model.tflite"), (images, EXPECTED), ["gain"],
+                               str(tmp_path / "work"))
+    partial = str(tmp_path / ".partial.model.tflite")
+    assert calls[0] == ("write", "tflite", "BUILT", partial, str(tmp_path / "work"), None)
+    assert calls[1][:3] == ("check", "tflite", partial) and calls[1][3] is images
+    assert calls[1][4:] == (["gain"], str(tmp_path / "work"))
+    assert record == {"format": "tflite", "file": "model.tflite", "bytes": 5, "max_abs_difference": 0.0,
+                      "compared_images": 64, "images_per_second": {"batch_1": 2.0, "batch_16": 3.0}}
+
+
+def test_a_quantized_artifact_is_kept_with_its_top1_agreement(tmp_path, monkeypatch):
+    outputs = EXPECTED.copy()
+    outputs[:16, 3] = 0.9  # 16 of 64 images now pick class 3; the Keras model (all 0.25) picks class 0
+    record = _export_one(tmp_path, monkeypatch, outputs, "dynamic-int8")
+    assert record["quantization"] == "dynamic-int8" and record["top1_agreement"] == 0.75
+    assert record["max_abs_difference"] == pytest.approx(0.65) and record["file"] == "model.keras"
+
+
+def test_a_difference_of_exactly_the_tolerance_passes(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "_write", lambda fmt, built, path, *args: pathlib.Path(path).write_bytes(b"model"))
+    expected = np.zeros((2, 2))
+    outputs = expected.copy()
+    outputs[1, 1] = export.TOLERANCE
+    monkeypatch.setattr(export, "_check", lambda *args: (outputs, {}))
+    record = export.export_one("keras", None, str(tmp_path / "m.keras"), (np.zeros((2, 4, 4, 3)), expected), [],
+                               str(tmp_path))
+    assert record["max_abs_difference"] == export.TOLERANCE
+
+
 #: a child tied to its parent: it reports itself tied, then waits to be ended
 _CHILD = """
 import sys, time
