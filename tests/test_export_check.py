@@ -77,9 +77,32 @@ def test_the_artifact_is_written_and_checked_where_it_is_named_and_its_record_sa
 def test_a_quantized_artifact_is_kept_with_its_top1_agreement(tmp_path, monkeypatch):
     outputs = EXPECTED.copy()
     outputs[:16, 3] = 0.9  # 16 of 64 images now pick class 3; the Keras model (all 0.25) picks class 0
-    record = _export_one(tmp_path, monkeypatch, outputs, "dynamic-int8")
+    monkeypatch.setattr(export, "_check", lambda *args: (outputs, {}))
+    asked = []
+    monkeypatch.setattr(export, "_write", lambda fmt, built, path, workdir, quantize: asked.append(quantize) or
+                        pathlib.Path(path).write_bytes(b"model"))
+    record = export.export_one("keras", None, str(tmp_path / "model.keras"), (np.zeros((64, 8, 8, 3)), EXPECTED), [],
+                               str(tmp_path), "dynamic-int8")
+    assert asked == ["dynamic-int8"]
     assert record["quantization"] == "dynamic-int8" and record["top1_agreement"] == 0.75
     assert record["max_abs_difference"] == pytest.approx(0.65) and record["file"] == "model.keras"
+
+
+def test_a_converter_that_fails_is_named_and_leaves_nothing(tmp_path, monkeypatch):
+    def failing(fmt, built, path, *args):
+        pathlib.Path(path).write_bytes(b"half")
+        raise RuntimeError("boom")
+    monkeypatch.setattr(export, "_write", failing)
+    with pytest.raises(export.ExportError, match=r"model\.tflite: writing tflite failed: RuntimeError: boom"):
+        export.export_one("tflite", None, str(tmp_path / "model.tflite"), (None, None), [], str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_artifact_weighs_what_its_files_weigh(tmp_path):
+    (tmp_path / "saved" / "variables").mkdir(parents=True)
+    (tmp_path / "saved" / "saved_model.pb").write_bytes(b"x" * 10)
+    (tmp_path / "saved" / "variables" / "v.data").write_bytes(b"x" * 32)
+    assert export._size(str(tmp_path / "saved")) == 42 and export._size(str(tmp_path / "saved" / "saved_model.pb")) == 10
 
 
 def test_a_difference_of_exactly_the_tolerance_passes(tmp_path, monkeypatch):
