@@ -5,7 +5,8 @@
 
 Each RUN_DIR is a finished run folder (zoo-run's, or one seed's folder of a zoo compare); its last checkpoint is
 drawn. The photos are the first run's picture images (its validation split, the classes in turn), as its own
-stages_after.png shows them; every arm's residual is on the picture's one scale (resizer_plugin.zoo.pictures.residual_scale).
+stages_after.png shows them; every arm's residual is on the picture's one scale
+(resizer_plugin.zoo.pictures.residual_scale).
 """
 import argparse
 

@@ -114,7 +114,8 @@ def keep_result(folder, group, found):
 def survivors_of(results_json):
     """Group name -> the mutants that survived, from an earlier run's results.json."""
     with open(results_json) as handle:
-        return {name: sorted(m for m, v in found.items() if v == "survived") for name, found in json.load(handle).items()}
+        results = json.load(handle)
+    return {name: sorted(m for m, v in found.items() if v == "survived") for name, found in results.items()}
 
 
 def report(group, found):

@@ -102,7 +102,8 @@ def test_a_folder_artifact_weighs_what_its_files_weigh(tmp_path):
     (tmp_path / "saved" / "variables").mkdir(parents=True)
     (tmp_path / "saved" / "saved_model.pb").write_bytes(b"x" * 10)
     (tmp_path / "saved" / "variables" / "v.data").write_bytes(b"x" * 32)
-    assert export._size(str(tmp_path / "saved")) == 42 and export._size(str(tmp_path / "saved" / "saved_model.pb")) == 10
+    assert export._size(str(tmp_path / "saved")) == 42
+    assert export._size(str(tmp_path / "saved" / "saved_model.pb")) == 10
 
 
 def test_a_difference_of_exactly_the_tolerance_passes(tmp_path, monkeypatch):

@@ -79,7 +79,8 @@ def test_number_refuses_what_is_no_number_and_takes_integers_as_floats(value):
 
 
 @pytest.mark.parametrize("low, high, exclusive, value, message", [
-    (0, 1, False, 2, "must be between 0 and 1"), (0, None, True, 0, "must be > 0"), (0, None, False, -1, "must be >= 0"),
+    (0, 1, False, 2, "must be between 0 and 1"), (0, None, True, 0, "must be > 0"),
+    (0, None, False, -1, "must be >= 0"),
     (None, 1, False, 2, "must be <= 1"),
 ])
 def test_number_says_its_range(low, high, exclusive, value, message):
@@ -180,7 +181,8 @@ def test_did_you_mean_names_every_close_word_up_to_three_and_nothing_when_none_i
     from resizer_plugin.zoo.contract import did_you_mean
 
     assert did_you_mean("filter", ["filters", "xyz"]) == " (did you mean 'filters'?)"
-    assert did_you_mean("abcd", ["abce", "abcf"]) == " (did you mean 'abcf' or 'abce'?)"  # equally close: difflib's order
+    # equally close: in difflib's order
+    assert did_you_mean("abcd", ["abce", "abcf"]) == " (did you mean 'abcf' or 'abce'?)"
     assert did_you_mean("abcd", ["abce", "abcf", "abcg", "abch"]).count(" or ") == 2  # three at most
     assert did_you_mean("filter", ["zzz", "qqq"]) == ""
 

@@ -50,7 +50,8 @@ def test_resizer_output_is_stretched_for_display_and_its_residual_centred_on_gra
     scale = pictures.residual_scale([output - bilinear])
     residual = pictures._signed(output - bilinear, scale)
     assert residual.min() >= 0.0 and np.isclose(min(residual.min(), 1 - residual.max()), 0.0)
-    assert np.all(pictures._signed(np.zeros((4, 4, 3)), 1.0) == 0.5) and np.all(pictures._stretched(np.ones((2, 2))) == 0)
+    assert np.all(pictures._signed(np.zeros((4, 4, 3)), 1.0) == 0.5)
+    assert np.all(pictures._stretched(np.ones((2, 2))) == 0)
 
 
 def test_every_residual_of_a_picture_is_on_one_scale_and_float_noise_is_none():
