@@ -42,8 +42,8 @@ GROUPS = (
           ("tests/test_precision_auto.py", "tests/test_option_ranges.py")),
     Group("export check", ("resizer_plugin.zoo.export.exporter.*",), ("tests/test_export_check.py",)),
     Group("checkpoints", ("resizer_plugin.zoo.training.checkpoints.*",),
-          ("tests/test_torn_checkpoints.py", "tests/test_step_checkpoints.py", "tests/test_warm_start.py",
-           "tests/test_run_folder.py")),
+          ("tests/test_checkpoint_files.py", "tests/test_torn_checkpoints.py", "tests/test_step_checkpoints.py",
+           "tests/test_warm_start.py", "tests/test_run_folder.py")),
     Group("conformance kit", ("resizer_plugin.testing.conformance.*",), ("tests/test_conformance.py",)),
     Group("recipe reading", ("resizer_plugin.zoo.config.recipe.*",), _RECIPE_TESTS),
 )

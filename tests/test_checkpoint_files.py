@@ -1,0 +1,47 @@
+"""A run's checkpoint files, saved and restored directly on a small Keras model: the furthest one is restored by
+its progress, not by its file name's order; nothing saved restores nothing; a file that does not fit is named."""
+import re
+
+import numpy as np
+import pytest
+
+from resizer_plugin.compat import keras
+from resizer_plugin.zoo.training.checkpoints import CheckpointError, Checkpoints, TrainingState
+from resizer_plugin.zoo.training.run_dir import RunDirectory
+
+
+def _model(units=1, optimizer="sgd"):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(units)])
+    model.compile(optimizer=optimizer, loss="mse")
+    model.fit(np.zeros((2, 2)), np.zeros((2, units)), verbose=0)  # the optimizer's variables exist once it stepped
+    return model
+
+
+def test_the_furthest_checkpoint_is_restored_epoch_10_after_epoch_9(tmp_path):
+    run_dir = RunDirectory(str(tmp_path))
+    model = _model()
+    saving = Checkpoints(run_dir, model, TrainingState())
+    for epoch in (8, 9, 10):
+        model.layers[-1].bias.assign([float(epoch)])
+        saving.save_epoch(epoch, elapsed=epoch * 1.5)
+    restored, state = _model(), TrainingState()
+    path = Checkpoints(run_dir, restored, state).restore_latest()
+    assert path == str(tmp_path / "checkpoints" / "ckpt-10.npz")  # ckpt-9 sorts after ckpt-10 as text
+    assert state.epochs_done == 10 and state.seconds == 15.0 and float(restored.layers[-1].bias.numpy()[0]) == 10.0
+
+
+def test_with_nothing_saved_nothing_is_restored(tmp_path):
+    state = TrainingState()
+    assert Checkpoints(RunDirectory(str(tmp_path)), _model(), state).restore_latest() is None
+    assert state.epochs_done == 0
+
+
+def test_a_checkpoint_of_another_model_or_optimizer_is_refused_naming_the_file_and_the_part(tmp_path):
+    run_dir = RunDirectory(str(tmp_path))
+    Checkpoints(run_dir, _model(), TrainingState()).save_epoch(1, elapsed=1.0)
+    saved = re.escape(str(tmp_path / "checkpoints" / "ckpt-1.npz"))
+    with pytest.raises(CheckpointError, match=r"^{} does not fit this model: it holds 2 variables, the model has "
+                                              r"2 \(or their shapes differ\)".format(saved)):
+        Checkpoints(run_dir, _model(units=3), TrainingState()).restore_latest()
+    with pytest.raises(CheckpointError, match=r"^{} does not fit this optimizer: it holds".format(saved)):
+        Checkpoints(run_dir, _model(optimizer="adam"), TrainingState()).restore_latest()
