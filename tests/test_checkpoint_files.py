@@ -1,13 +1,17 @@
 """A run's checkpoint files, saved and restored directly on a small Keras model: the furthest one is restored by
-its progress, not by its file name's order; nothing saved restores nothing; a file that does not fit is named."""
+its progress and a torn one gives way by number, not by its file name's order; nothing saved restores nothing; a
+checkpoint not kept, or one that does not fit, is refused naming what is kept or the file."""
 import re
 
 import numpy as np
 import pytest
 
 from resizer_plugin.compat import keras
-from resizer_plugin.zoo.training.checkpoints import CheckpointError, Checkpoints, TrainingState
+from resizer_plugin.zoo.training.checkpoints import (CheckpointError, Checkpoints, TrainingState, find_checkpoint,
+                                                     latest_checkpoint, restore_model)
 from resizer_plugin.zoo.training.run_dir import RunDirectory
+
+from .builders import tear
 
 
 def _model(units=1, optimizer="sgd"):
@@ -45,3 +49,34 @@ def test_a_checkpoint_of_another_model_or_optimizer_is_refused_naming_the_file_a
         Checkpoints(run_dir, _model(units=3), TrainingState()).restore_latest()
     with pytest.raises(CheckpointError, match=r"^{} does not fit this optimizer: it holds".format(saved)):
         Checkpoints(run_dir, _model(optimizer="adam"), TrainingState()).restore_latest()
+
+
+def _saved_epochs(tmp_path, epochs, val_accuracy=None):
+    run_dir = RunDirectory(str(tmp_path))
+    saving = Checkpoints(run_dir, _model(), TrainingState())
+    for epoch in epochs:
+        saving.save_epoch(epoch, elapsed=1.0, val_accuracy=val_accuracy)
+    return run_dir
+
+
+def test_a_torn_last_checkpoint_gives_way_to_the_newest_intact_one_by_number(tmp_path):
+    run_dir = _saved_epochs(tmp_path, (9, 10, 11))
+    tear(tmp_path / "checkpoints" / "ckpt-11.npz")
+    assert find_checkpoint(run_dir, "last") == str(tmp_path / "checkpoints" / "ckpt-10.npz")  # not ckpt-9, as text
+
+
+def test_a_checkpoint_not_kept_is_refused_naming_those_kept(tmp_path):
+    run_dir = _saved_epochs(tmp_path, (1, 2, 3, 4), val_accuracy=0.5)
+    with pytest.raises(CheckpointError, match=r"no checkpoint '1' \(kept: best, last, 2, 3, 4\)$"):
+        find_checkpoint(run_dir, "1")
+    with pytest.raises(CheckpointError, match=r"no checkpoint 'last' \(kept: none\)$"):
+        find_checkpoint(RunDirectory(str(tmp_path / "empty")), "last")
+    assert latest_checkpoint(str(tmp_path / "empty")) is None
+
+
+def test_weights_that_do_not_fit_are_refused_naming_the_file(tmp_path):
+    run_dir = _saved_epochs(tmp_path, (1,))
+    saved = str(tmp_path / "checkpoints" / "ckpt-1.npz")
+    with pytest.raises(CheckpointError, match=r"^{} does not fit this model".format(re.escape(saved))):
+        restore_model(_model(units=3), saved)
+    assert run_dir.checkpoints == str(tmp_path / "checkpoints")
