@@ -209,3 +209,17 @@ def test_a_commands_documented_output_is_the_comment_lines_right_under_it_figure
                            "<figure> (batch 16)"
     assert comparable("best/ckpt-3.npz, 96 examples, loss 0.3943, 2.4e-07, 100.0%") == \
         "best/ckpt-3.npz, 96 examples, loss <figure>, <figure>, <figure>"  # counts and file names stay
+
+
+def test_the_mutation_runs_table_is_its_committed_results():
+    """docs/mutation.md's results table holds docs/results/mutation/'s figures, group by group, and every mutant
+    left alive there has its reason in the results file."""
+    import json
+
+    results = json.loads(next((ROOT / "docs" / "results" / "mutation").glob("*.json")).read_text())["groups"]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in DOCS["mutation.md"].splitlines()
+            if line.startswith("| ") and re.match(r"^\| [a-z ]+ \| \d", line)]
+    columns = ["mutants", "killed", "survived", "timeout", "no tests", "killed by the tests added after"]
+    assert {row[0]: [int(cell.replace(",", "")) for cell in row[1:7]] + [int(row[7])] for row in rows} == {
+        name: [group[column] for column in columns] + [len(group["left"])] for name, group in results.items()}
+    assert all(reason for group in results.values() for reason in group["left"].values())

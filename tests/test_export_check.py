@@ -75,13 +75,15 @@ def test_the_artifact_is_written_and_checked_where_it_is_named_and_its_record_sa
 
 
 def test_a_quantized_artifact_is_kept_with_its_top1_agreement(tmp_path, monkeypatch):
-    outputs = EXPECTED.copy()
-    outputs[:16, 3] = 0.9  # 16 of 64 images now pick class 3; the Keras model (all 0.25) picks class 0
+    expected = EXPECTED.copy()
+    expected[32:, 2] = 0.5  # the Keras model picks class 0 for the first 32 images, class 2 for the others
+    outputs = expected.copy()
+    outputs[:16, 3] = 0.9  # 16 of 64 images now pick class 3
     monkeypatch.setattr(export, "_check", lambda *args: (outputs, {}))
     asked = []
     monkeypatch.setattr(export, "_write", lambda fmt, built, path, workdir, quantize: asked.append(quantize) or
                         pathlib.Path(path).write_bytes(b"model"))
-    record = export.export_one("keras", None, str(tmp_path / "model.keras"), (np.zeros((64, 8, 8, 3)), EXPECTED), [],
+    record = export.export_one("keras", None, str(tmp_path / "model.keras"), (np.zeros((64, 8, 8, 3)), expected), [],
                                str(tmp_path), "dynamic-int8")
     assert asked == ["dynamic-int8"]
     assert record["quantization"] == "dynamic-int8" and record["top1_agreement"] == 0.75
