@@ -8,7 +8,7 @@ import pytest
 
 from resizer_plugin.compat import keras
 from resizer_plugin.zoo.training.checkpoints import (CheckpointError, Checkpoints, TrainingState, find_checkpoint,
-                                                     latest_checkpoint, restore_model)
+                                                     latest_checkpoint, restore_model, torn)
 from resizer_plugin.zoo.training.run_dir import RunDirectory
 
 from .builders import tear
@@ -80,3 +80,28 @@ def test_weights_that_do_not_fit_are_refused_naming_the_file(tmp_path):
     with pytest.raises(CheckpointError, match=r"^{} does not fit this model".format(re.escape(saved))):
         restore_model(_model(units=3), saved)
     assert run_dir.checkpoints == str(tmp_path / "checkpoints")
+
+
+def test_a_checkpoint_holding_a_pickled_object_is_torn_not_unpickled(tmp_path):
+    path = tmp_path / "ckpt-1.npz"
+    np.savez(str(path), **{"model/00000": np.array([{"code": "run me"}], dtype=object)})  # pickled by NumPy
+    assert torn(str(path)).startswith("ValueError: Object arrays cannot be loaded when allow_pickle=False")
+
+
+def test_partial_files_of_killed_writes_are_removed_at_every_level(tmp_path):
+    run_dir = _saved_epochs(tmp_path, (1,), val_accuracy=0.5)
+    partials = [tmp_path / "checkpoints" / name for name in ("ckpt-2.npz.partial", "best/ckpt-2.npz.partial",
+                                                              "steps/ckpt-9.npz.partial")]
+    for partial in partials:
+        partial.parent.mkdir(exist_ok=True)
+        partial.write_bytes(b"half")
+    Checkpoints(run_dir, _model(), TrainingState()).remove_partial()
+    assert not any(partial.exists() for partial in partials)
+    assert (tmp_path / "checkpoints" / "ckpt-1.npz").exists()
+
+
+@pytest.mark.parametrize("which", ["²", "1.0", "x"])
+def test_an_epoch_is_asked_for_in_ascii_digits(tmp_path, which):
+    run_dir = _saved_epochs(tmp_path, (1, 2))
+    with pytest.raises(CheckpointError, match="no checkpoint {!r}".format(which)):
+        find_checkpoint(run_dir, which)
