@@ -1,6 +1,7 @@
 """A run's checkpoint files, saved and restored directly on a small Keras model: the furthest one is restored by
 its progress and a torn one gives way by number, not by its file name's order; nothing saved restores nothing; a
 checkpoint not kept, or one that does not fit, is refused naming what is kept or the file."""
+import os
 import re
 
 import numpy as np
@@ -105,3 +106,19 @@ def test_an_epoch_is_asked_for_in_ascii_digits(tmp_path, which):
     run_dir = _saved_epochs(tmp_path, (1, 2))
     with pytest.raises(CheckpointError, match="no checkpoint {!r}".format(which)):
         find_checkpoint(run_dir, which)
+
+
+def test_an_epochs_checkpoint_is_at_the_start_of_the_next_and_best_keeps_the_first_of_equals(tmp_path):
+    assert TrainingState().as_dict() == {"epochs_done": 0, "steps_into_epoch": 0, "best": -1.0, "seconds": 0.0}
+    run_dir = RunDirectory(str(tmp_path))
+    state = TrainingState(epochs_done=1, steps_into_epoch=5)
+    saving = Checkpoints(run_dir, _model(), state)
+    for epoch, accuracy in ((2, 0.5), (3, 0.5)):
+        saving.save_epoch(epoch, elapsed=2.0, val_accuracy=accuracy)
+    assert state.steps_into_epoch == 0 and state.best == 0.5
+    assert sorted(os.listdir(run_dir.best_checkpoints)) == ["ckpt-2.npz"]  # an equal one replaces nothing
+    saving.save_epoch(4, elapsed=2.0, val_accuracy=0.75)
+    assert sorted(os.listdir(run_dir.best_checkpoints)) == ["ckpt-4.npz"]  # one kept
+    restored = TrainingState()
+    Checkpoints(run_dir, _model(), restored).restore_latest()
+    assert restored.as_dict() == {"epochs_done": 4, "steps_into_epoch": 0, "best": 0.75, "seconds": 2.0}
