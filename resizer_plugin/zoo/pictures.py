@@ -45,23 +45,27 @@ FLOAT_NOISE = 1e-4
 """A residual whose largest |value| is below this (1/39 of one 8-bit level) is float noise: shown as none."""
 
 
+def _largest(residual):
+    return float(np.abs(residual).max())
+
+
 def residual_scale(residuals):
     """The one scale of a picture's residual columns: the largest |value| over all of them (every arm, every row),
     so that two arms' residuals compare on screen; None where all of it is float noise."""
-    largest = max(float(np.abs(residual).max()) for residual in residuals)
+    largest = max(_largest(residual) for residual in residuals)
     return largest if largest >= FLOAT_NOISE else None
 
 
 def _signed(residual, scale):
     """A signed image on the picture's one ``scale``: 0 -> gray (0.5), -/+scale -> black/white; float noise (every
     |value| below FLOAT_NOISE, or no scale) -> flat gray."""
-    if scale is None or float(np.abs(residual).max()) < FLOAT_NOISE:
+    if scale is None or _largest(residual) < FLOAT_NOISE:
         return np.full_like(residual, 0.5)
     return np.clip(0.5 + residual / (2.0 * scale), 0.0, 1.0)
 
 
 def _residual_note(residual):
-    largest = float(np.abs(residual).max())
+    largest = _largest(residual)
     if largest < FLOAT_NOISE:
         return "none (largest |r| {:.0e}: float noise)".format(largest)
     return "largest |r| {:.3f}".format(largest)
@@ -96,7 +100,8 @@ def arms_comparison(images, arms, path, target_size, title=None, dpi=80):
     images = np.asarray(images, dtype=np.float32)
     bilinear = tf.image.resize(images, target_size, method="bilinear").numpy()
     made = [to_numpy(transform(images, training=False)).astype(np.float32) for _, transform in arms]
-    scale = residual_scale([output - bilinear for output in made])
+    residuals = [output - bilinear for output in made]
+    scale = residual_scale(residuals)
     rows, columns = len(images), 2 + 2 * len(arms)
     figure, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.5 * rows + 0.6 + (0.3 if title else 0)),
                                 squeeze=False)
@@ -106,12 +111,12 @@ def arms_comparison(images, arms, path, target_size, title=None, dpi=80):
         names += ["{} {}x{}".format(label, *target_size), "{}: residual".format(label)]
     for row in range(rows):
         shown = [images[row], bilinear[row]]
-        for output in made:
-            shown += [_stretched(output[row]), _signed(output[row] - bilinear[row], scale)]
+        for output, residual in zip(made, residuals):
+            shown += [_stretched(output[row]), _signed(residual[row], scale)]
         for col, picture in enumerate(shown):
             _show(axes[row][col], picture, names[col] if row == 0 else None)
-        for arm, output in enumerate(made):
-            axes[row][3 + 2 * arm].set_xlabel(_residual_note(output[row] - bilinear[row]), fontsize=7)
+        for arm, residual in enumerate(residuals):
+            axes[row][3 + 2 * arm].set_xlabel(_residual_note(residual[row]), fontsize=7)
     figure.text(0.5, 0.005, residual_caption(scale), ha="center", va="bottom", fontsize=7)
     return save_figure(plt, figure, path, title, dpi, bottom=0.6 / (2.5 * rows + 0.9))
 
