@@ -12,7 +12,7 @@ from resizer_plugin.zoo.training.checkpoints import (CheckpointError, Checkpoint
                                                      latest_checkpoint, restore_model, torn)
 from resizer_plugin.zoo.training.run_dir import RunDirectory
 
-from .builders import tear
+from .builders import checkpoint_progress, tear
 
 
 def _model(units=1, optimizer="sgd"):
@@ -122,3 +122,14 @@ def test_an_epochs_checkpoint_is_at_the_start_of_the_next_and_best_keeps_the_fir
     restored = TrainingState()
     Checkpoints(run_dir, _model(), restored).restore_latest()
     assert restored.as_dict() == {"epochs_done": 4, "steps_into_epoch": 0, "best": 0.75, "seconds": 2.0}
+
+
+def test_a_checkpoint_records_the_optimizers_step_count(tmp_path):
+    run_dir = RunDirectory(str(tmp_path))
+    model = _model()  # one step
+    model.fit(np.zeros((6, 2)), np.zeros((6, 1)), batch_size=2, verbose=0)  # three more
+    saving = Checkpoints(run_dir, model, TrainingState())
+    saving.save_epoch(2, elapsed=1.0)
+    saving.save_step(2, steps_into_epoch=1, optimizer_step=4, elapsed=1.0)
+    assert checkpoint_progress(tmp_path / "checkpoints" / "ckpt-2.npz")["optimizer_step"] == 4
+    assert checkpoint_progress(tmp_path / "checkpoints" / "steps" / "ckpt-4.npz")["optimizer_step"] == 4
