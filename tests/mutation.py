@@ -41,7 +41,7 @@ GROUPS = (
                                "resizer_plugin.runtimes.local.xǁLocalRuntimeǁ_check_policy*"),
           ("tests/test_precision_auto.py", "tests/test_option_ranges.py")),
     Group("export check", ("resizer_plugin.zoo.export.exporter.*",),
-          ("tests/test_export_check.py", "tests/test_zoo_export.py")),
+          ("tests/test_export_check.py", "tests/test_export_run.py", "tests/test_zoo_export.py")),
     Group("checkpoints", ("resizer_plugin.zoo.training.checkpoints.*",),
           ("tests/test_checkpoint_files.py", "tests/test_torn_checkpoints.py", "tests/test_step_checkpoints.py",
            "tests/test_warm_start.py", "tests/test_run_folder.py")),
