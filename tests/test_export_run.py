@@ -161,3 +161,12 @@ def test_each_artifact_gets_its_file_name_quantization_and_plugins_and_the_refus
     assert refused == [refusal] and shown == [refusal] + records
     assert records == [{"file": "backbone.weights.h5"}, {"file": "model_float16.tflite"}]
     assert json.loads(pathlib.Path(report).read_text())["artifacts"] == records
+
+
+def test_a_format_is_written_over_nothing_with_the_work_folder_and_quantization_it_is_given(tmp_path, monkeypatch):
+    given = []
+    monkeypatch.setitem(export.BY_NAME, "tflite", export.BY_NAME["tflite"]._replace(
+        write=lambda built, path, workdir, quantize: given.append((built, os.path.exists(path), workdir, quantize))))
+    (tmp_path / "model.tflite").write_bytes(b"an earlier, torn write")
+    export._write("tflite", "BUILT", str(tmp_path / "model.tflite"), "WORK", "float16")
+    assert given == [("BUILT", False, "WORK", "float16")]
