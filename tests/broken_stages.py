@@ -125,6 +125,7 @@ class EagerOnly(Scale):
 
 eager_only = _scale_stage("eager_only", EagerOnly)
 
+
 def _compiled(x):
     """Whether ``x`` is traced for compilation: by XLA on TensorFlow, by jax.jit on JAX."""
     if BACKEND == "jax":
@@ -221,6 +222,113 @@ class LogOfNegative(Scale):
 
 produces_nan = _scale_stage("produces_nan", LogOfNegative)
 
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class ZeroGain(keras.layers.Layer):
+    """A trainable gain that reaches the output multiplied by zero: connected, its gradient is exactly zero."""
+
+    def build(self, input_shape):
+        self.gain = self.add_weight(name="gain", shape=(), initializer="ones")
+        super().build(input_shape)
+
+    def call(self, inputs, training=None):
+        return inputs + ops.cast(self.gain, inputs.dtype) * 0.0
+
+
+zero_gradient = Stage("zero_gradient", build=lambda o, spec: (ZeroGain(), spec), options={}, trainable=True)
+no_trainable_weights = _scale_stage("no_trainable_weights", trainable=True)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class SquareRootGain(keras.layers.Layer):
+    """x * sqrt(gain) with gain 0: a finite output whose gradient is infinite."""
+
+    def build(self, input_shape):
+        self.gain = self.add_weight(name="gain", shape=(), initializer="zeros")
+        super().build(input_shape)
+
+    def call(self, inputs, training=None):
+        return inputs * ops.sqrt(ops.cast(self.gain, inputs.dtype))
+
+
+infinite_gradient = Stage("infinite_gradient", build=lambda o, spec: (SquareRootGain(), spec), options={},
+                          trainable=True)
+# Declares an output of no channels.
+no_channels = Stage("no_channels", build=lambda o, spec: (Scale(), ImageSpec(spec.height, spec.width, 0)),
+                    options={}, trainable=False)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class ChannelMean(Scale):
+    """Averages the channels away: a rank-3 output."""
+
+    def call(self, inputs, training=None):
+        return ops.mean(super().call(inputs), axis=-1)
+
+
+rank_3_output = _scale_stage("rank_3_output", ChannelMean)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class ObjectInConfig(Scale):
+    def get_config(self):
+        return dict(super().get_config(), table=object())
+
+
+config_not_json = _scale_stage("config_not_json", ObjectInConfig)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class InfiniteActivityLoss(Scale):
+    """Adds an infinite activity loss: the model's loss is not finite though its outputs are."""
+
+    def call(self, inputs, training=None):
+        x = super().call(inputs)
+        self.add_loss(-ops.log(ops.mean(x) * 0.0))
+        return x
+
+
+infinite_loss = _scale_stage("infinite_loss", InfiniteActivityLoss)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class DriftingScale(Scale):
+    """Each call scales by a millionth more than the one before: two inference calls differ by about 1e-4."""
+
+    def call(self, inputs, training=None):
+        self.calls = getattr(self, "calls", 0) + 1
+        return super().call(inputs) * (1.0 + 1e-6 * self.calls)
+
+
+drifts_between_calls = _scale_stage("drifts_between_calls", DriftingScale)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class BatchMeanNudge(Scale):
+    """Adds a hundredth of the batch mean: an image alone differs from itself in a batch by about 0.5."""
+
+    def call(self, inputs, training=None):
+        x = super().call(inputs)
+        return x + 0.01 * ops.mean(x, axis=0, keepdims=True)
+
+
+slightly_batch_dependent = _scale_stage("slightly_batch_dependent", BatchMeanNudge)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class PositionOffset(Scale):
+    """Adds 1 and half its position in the batch: image 0 is the same alone as first in a batch, but is off by 1.0
+    (at most its own value) when a batch of 3 is reversed."""
+
+    def call(self, inputs, training=None):
+        x = super().call(inputs)
+        position = ops.cast(ops.arange(ops.shape(x)[0]), x.dtype)
+        return x + 1.0 + 0.5 * ops.reshape(position, (-1, 1, 1, 1))
+
+
+depends_on_position = _scale_stage("depends_on_position", PositionOffset)
+
+
 class AlwaysFlipped(Scale):
     """Flips in training, as an augmentation does, but at inference too."""
 
@@ -240,20 +348,29 @@ COMPILED_CASES = {"tensorflow": [(eager_only, "fails inside tf.function(jit_comp
                   "torch": []}
 #: check name -> broken stages that check must reject, with a phrase its message must contain
 BROKEN = {
-    "check_builds_from_defaults": [(fails_to_build, "does not build")],
+    "check_builds_from_defaults": [(fails_to_build, "does not build"), (no_channels, "is not an ImageSpec with a channel count"),
+                                   (rank_3_output, "output rank is 3, expected 4")],
     "check_output_spec": [(wrong_output_spec, "declared output")],
-    "check_config_round_trip": [(forgets_config, "from_config")],
+    "check_config_round_trip": [(forgets_config, "from_config"), (config_not_json, "is not JSON-serializable")],
     "check_keras_save_load": [(not_serializable, "save/load"), (loses_state_on_save, "after save and load")],
-    "check_gradients": [(dead_weight, "zero or missing gradient"), (undeclared_weights, "trainable=False")],
-    "check_deterministic_inference": [(batch_dependent, "differ")],
+    "check_gradients": [(dead_weight, "zero or missing gradient"), (zero_gradient, "zero or missing gradient"),
+                        (undeclared_weights, "trainable=False"),
+                        (no_trainable_weights, "declared trainable=True but has no trainable weights"),
+                        (infinite_gradient, "non-finite gradient on")],
+    "check_deterministic_inference": [(batch_dependent, "differ"),
+                                      (drifts_between_calls, "two inference calls on the same batch: outputs differ"),
+                                      (slightly_batch_dependent, "image 0 alone vs in a batch of 3: outputs differ"),
+                                      (depends_on_position, "batch order reversed: outputs differ")],
     "check_mixed_precision": [(ignores_mixed_precision, "the output is float32"),
-                              (float16_variables, "these variables are not float32")],
+                              (float16_variables, "these variables are not float32"),
+                              (produces_nan, "the output is not finite")],
     "check_compiled": COMPILED_CASES[BACKEND],
     "check_rejects_bad_config": [(accepts_anything, "accepted the bad option"),
                                  (ignores_unknown_keys, "no_such_option_zz")],
     "check_integer_options_have_a_range": [(unbounded_option, "integer option 'repeats' declares no range"),
                                            (range_not_enforced, "declares between 1 and 4 but accepts 0")],
-    "check_fit_step_in_front_of_backbone": [(produces_nan, "nan")],
+    "check_fit_step_in_front_of_backbone": [(produces_nan, "non-finite weights after one fit step"),
+                                            (infinite_loss, "the loss after one fit step is inf")],
     "check_augmentation": [(flips_at_inference, "it must be the identity"),
                            (never_augments, "five training calls left the photos as they were")],
 }

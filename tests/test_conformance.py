@@ -7,7 +7,7 @@ from resizer_plugin.testing.conformance import (CHECKS, ConformanceError, check_
 from resizer_plugin.compat import XLA_IN_COMPILE, keras
 from resizer_plugin.stages import LAYERS_SINCE
 from resizer_plugin.zoo.config import registry
-from resizer_plugin.zoo.contract import ImageSpec, StageConfigError
+from resizer_plugin.zoo.contract import ImageSpec, Stage, StageConfigError
 
 from .broken_stages import BROKEN, forgets_config, produces_nan
 
@@ -123,3 +123,15 @@ def test_every_check_runs_alone_from_the_testing_package():
     assert set(testing.__all__) == set(conformance.__all__)
     for check in CHECKS:
         assert getattr(testing, check.__name__) is check
+
+
+def test_a_stage_of_one_channel_builds_from_defaults():
+    from .broken_stages import ChannelMean
+
+    class OneChannel(ChannelMean):
+        def call(self, inputs, training=None):
+            return super().call(inputs)[..., None]
+
+    gray = Stage("gray", build=lambda o, spec: (OneChannel(), ImageSpec(spec.height, spec.width, 1)), options={},
+                 trainable=False)
+    conformance.check_builds_from_defaults(gray)

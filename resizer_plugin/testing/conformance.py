@@ -132,8 +132,6 @@ def check_config_round_trip(stage):
     _assert_close(stage, "from_config(get_config()) with the same weights", expected, clone(x, training=False))
 
 
-
-
 def check_keras_save_load(stage):
     """A model holding the stage saves and loads (no custom_objects) with identical outputs."""
     stage = resolve_stage(stage)
