@@ -203,6 +203,18 @@ range_not_enforced = Stage("range_not_enforced", build=_scale_repeated, trainabl
                            options={"scale": Option(number(), 2.0), "repeats": Option(_declared_only, 1)})
 
 
+def _one_past_the_end(value):
+    if not 1 <= int(value) <= 5:
+        raise ValueError("must be between 1 and 5")
+    return int(value)
+
+
+_one_past_the_end.bounds = integer(min=1, max=4).bounds
+# Its validator declares 1..4 but accepts 5 (an end off by one).
+range_off_by_one = Stage("range_off_by_one", build=_scale_repeated, trainable=False,
+                         options={"scale": Option(number(), 2.0), "repeats": Option(_one_past_the_end, 1)})
+
+
 class _LenientStage(Stage):
     def validate(self, config):
         return {k: v for k, v in super().validate({}).items()}
@@ -368,7 +380,8 @@ BROKEN = {
     "check_rejects_bad_config": [(accepts_anything, "accepted the bad option"),
                                  (ignores_unknown_keys, "no_such_option_zz")],
     "check_integer_options_have_a_range": [(unbounded_option, "integer option 'repeats' declares no range"),
-                                           (range_not_enforced, "declares between 1 and 4 but accepts 0")],
+                                           (range_not_enforced, "declares between 1 and 4 but accepts 0"),
+                                           (range_off_by_one, "declares between 1 and 4 but accepts 5")],
     "check_fit_step_in_front_of_backbone": [(produces_nan, "non-finite weights after one fit step"),
                                             (infinite_loss, "the loss after one fit step is inf")],
     "check_augmentation": [(flips_at_inference, "it must be the identity"),

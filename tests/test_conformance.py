@@ -135,3 +135,17 @@ def test_a_stage_of_one_channel_builds_from_defaults():
     gray = Stage("gray", build=lambda o, spec: (OneChannel(), ImageSpec(spec.height, spec.width, 1)), options={},
                  trainable=False)
     conformance.check_builds_from_defaults(gray)
+
+
+def test_check_stage_runs_only_the_checks_it_is_given():
+    assert check_stage("resize", checks=[conformance.check_builds_from_defaults]) == ["check_builds_from_defaults"]
+
+
+def test_parametrize_names_the_test_arguments_stage_and_check():
+    assert parametrize_with_checks(["resize"]).args[0] == "stage, check"
+
+
+def test_the_save_and_load_check_leaves_the_working_directory_as_it_was(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    conformance.check_keras_save_load("resize")
+    assert list(tmp_path.iterdir()) == []
