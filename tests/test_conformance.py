@@ -9,7 +9,7 @@ from resizer_plugin.stages import LAYERS_SINCE
 from resizer_plugin.zoo.config import registry
 from resizer_plugin.zoo.contract import ImageSpec, Stage, StageConfigError
 
-from .broken_stages import BROKEN, forgets_config, produces_nan
+from .broken_stages import BROKEN, ChannelMean, forgets_config, produces_nan
 
 REGISTERED = registry.stages.names()
 
@@ -126,8 +126,6 @@ def test_every_check_runs_alone_from_the_testing_package():
 
 
 def test_a_stage_of_one_channel_builds_from_defaults():
-    from .broken_stages import ChannelMean
-
     class OneChannel(ChannelMean):
         def call(self, inputs, training=None):
             return super().call(inputs)[..., None]
