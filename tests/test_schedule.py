@@ -87,7 +87,8 @@ def test_history_holds_the_rate_and_a_resumed_run_continues_its_schedule(tmp_pat
 
 @pytest.mark.parametrize("schedule, phrase", [
     ({"warmup_epochs": -1}, "train.optimizer.schedule.warmup_epochs"),
-    ({"type": "step"}, "train.optimizer.schedule.decay_epochs: is required by a step schedule"),
+    ({"type": "step"}, "train.optimizer.schedule.decay_epochs: is required when the schedule's type is step"),
+    ({"type": "exponential"}, "decay_epochs: is required when the schedule's type is exponential"),
     ({"type": "cosine", "min_learning_rate": 0.5}, "min_learning_rate: 0.5 is above train.optimizer.learning_rate"),
     ({"type": "linear"}, "train.optimizer.schedule.type"),
     ({"decay_rate": 0}, "train.optimizer.schedule.decay_rate"),
@@ -95,6 +96,12 @@ def test_history_holds_the_rate_and_a_resumed_run_continues_its_schedule(tmp_pat
 def test_bad_schedules_are_one_line_naming_the_key(tmp_path, schedule, phrase):
     result = zoo("train", _recipe(tmp_path, **schedule), "--dry-run")
     assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output, result.output
+
+
+def test_a_floor_equal_to_the_learning_rate_is_allowed(tmp_path):
+    rate = yaml.safe_load(open(os.path.join(RECIPES, "quickstart.yaml")))["train"]["optimizer"]["learning_rate"]
+    result = zoo("train", _recipe(tmp_path, type="cosine", min_learning_rate=rate), "--dry-run")
+    assert result.exit_code == 0, result.output
 
 
 def test_a_warmup_schedule_serializes_and_comes_back_with_the_same_rates():

@@ -216,8 +216,8 @@ def _check_label_smoothing(source, loss):
 def _check_schedule(source, optimizer):
     schedule = optimizer["schedule"]
     if schedule["type"] in ("step", "exponential") and schedule["decay_epochs"] is None:
-        raise RecipeError(source, "train.optimizer.schedule.decay_epochs", "is required by a {} schedule".format(
-            schedule["type"]))
+        raise RecipeError(source, "train.optimizer.schedule.decay_epochs",
+                          "is required when the schedule's type is {}".format(schedule["type"]))
     if schedule["min_learning_rate"] > optimizer["learning_rate"]:
         raise RecipeError(source, "train.optimizer.schedule.min_learning_rate", "{} is above train.optimizer."
                           "learning_rate {}".format(schedule["min_learning_rate"], optimizer["learning_rate"]))
