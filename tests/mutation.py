@@ -47,7 +47,7 @@ GROUPS = (
            "tests/test_warm_start.py", "tests/test_run_folder.py")),
     Group("conformance kit", ("resizer_plugin.testing.conformance.*",), ("tests/test_conformance.py",)),
     Group("recipe reading", ("resizer_plugin.zoo.config.recipe.*",),
-          _RECIPE_TESTS + ("tests/test_schedule.py", "tests/test_recipe_copy.py")),
+          _RECIPE_TESTS + ("tests/test_schedule.py", "tests/test_recipe_copy.py", "tests/test_recipe_reading.py")),
 )
 #: mutmut's exit codes in its .meta files, by what they mean (a negative one: the mutant's tests were killed by a
 #: signal, the time limit's)
