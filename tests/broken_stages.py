@@ -235,13 +235,19 @@ class LogOfNegative(Scale):
 produces_nan = _scale_stage("produces_nan", LogOfNegative)
 
 
-@keras.utils.register_keras_serializable(package=_PKG)
-class ZeroGain(keras.layers.Layer):
-    """A trainable gain that reaches the output multiplied by zero: connected, its gradient is exactly zero."""
+class _ScalarGain(keras.layers.Layer):
+    """One trainable scalar ``gain``, started at ``initializer``: the base of the gradient check's broken layers."""
+
+    initializer = "ones"
 
     def build(self, input_shape):
-        self.gain = self.add_weight(name="gain", shape=(), initializer="ones")
+        self.gain = self.add_weight(name="gain", shape=(), initializer=self.initializer)
         super().build(input_shape)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class ZeroGain(_ScalarGain):
+    """A trainable gain that reaches the output multiplied by zero: connected, its gradient is exactly zero."""
 
     def call(self, inputs, training=None):
         return inputs + ops.cast(self.gain, inputs.dtype) * 0.0
@@ -252,12 +258,10 @@ no_trainable_weights = _scale_stage("no_trainable_weights", trainable=True)
 
 
 @keras.utils.register_keras_serializable(package=_PKG)
-class SquareRootGain(keras.layers.Layer):
+class SquareRootGain(_ScalarGain):
     """x * sqrt(gain) with gain 0: a finite output whose gradient is infinite."""
 
-    def build(self, input_shape):
-        self.gain = self.add_weight(name="gain", shape=(), initializer="zeros")
-        super().build(input_shape)
+    initializer = "zeros"
 
     def call(self, inputs, training=None):
         return inputs * ops.cast(self.gain, inputs.dtype) ** 0.5
