@@ -97,6 +97,7 @@ def _yaml(recipe):
 @example(text=_yaml(small_recipe({"runtime": {"device": "cpu", 0: None, "zz": None}})))  # keys of two types
 @example(text=_yaml(small_recipe({"model.stages": [{"type": ["rescale"]}]})))  # a stage type that is a list
 @example(text=_yaml(small_recipe({"data": dict(GOOD["data"], **{"\n": 1})})))  # a key of a line break
+@example(text=_yaml(GOOD) + "when: 2020-13-45\n")  # a date, to PyYAML's resolver, that is none
 def test_a_generated_recipe_file_is_a_recipe_or_one_line_naming_the_key(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("generated") / "recipe.yaml"
     path.write_text(text, encoding="utf-8")
@@ -110,12 +111,13 @@ def test_a_generated_recipe_file_is_a_recipe_or_one_line_naming_the_key(tmp_path
 set_values = st.one_of(values.map(lambda v: yaml.safe_dump(v, default_flow_style=True).strip()), st.text(max_size=30),
                        st.integers(1, 3000).map(lambda depth: "[" * depth + "]" * depth),
                        st.sampled_from(["1e-3", "-1", "1e999", ".nan", "&a [1, *a]", "*b", "!!python/object:os.system",
-                                        "{a: 1", "²", "0x10", "~", "'", "[1, 2"]))
+                                        "{a: 1", "²", "0x10", "0x_", "2021-02-29", "~", "'", "[1, 2"]))
 
 
 @CI
 @given(keys=key_paths, value=set_values)
 @example(keys=["seed"], value="[" * 3000 + "]" * 3000)  # deeper than the parser's recursion
+@example(keys=["seed"], value="0x_")  # a number, to PyYAML's resolver, that is none
 @example(keys=["\r", "name"], value="[]")  # an empty key, once the line is stripped
 @example(keys=["model", "stages", "²", "type"], value="rescale")  # a digit to str.isdigit, not to int
 def test_a_generated_set_is_a_recipe_or_one_line_naming_the_key(tmp_path_factory, keys, value):

@@ -25,7 +25,15 @@ YAML_1_2_EXPONENT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9
 
 
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, numbers with an exponent read as YAML 1.2 reads them: as floats."""
+    """PyYAML's safe loader, numbers with an exponent read as YAML 1.2 reads them: as floats; a scalar its resolver
+    takes for a number or a date that is none (``0x_``, ``2020-13-45``) is a YAML error at that scalar."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(None, None, "{!r} looks like a YAML {} but is not one ({})".format(
+                node.value, node.tag.rpartition(":")[2], error), node.start_mark) from None
 
 
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", YAML_1_2_EXPONENT, list("-+0123456789."))
@@ -311,8 +319,8 @@ def read_yaml(source):
         raise RecipeError(source, None, "not a recipe: its YAML is nested too deeply") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
-        where = "line {}, column {}".format(mark.line + 1, mark.column + 1) if mark else "?"
-        raise RecipeError(source, None, "not valid YAML at {}: {}".format(where, error.problem)) from None
+        where = " at line {}, column {}".format(mark.line + 1, mark.column + 1) if mark else ""
+        raise RecipeError(source, None, "not valid YAML{}: {}".format(where, error.problem)) from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise RecipeError(source, None, "not valid YAML: {}".format(error)) from None
     if not isinstance(raw, dict):
