@@ -1,7 +1,7 @@
 """Deliberately broken stages: each breaks exactly one part of the stage contract, to prove a check can fail."""
 import numpy as np
 
-from resizer_plugin.compat import BACKEND, keras, ops, to_numpy
+from resizer_plugin.compat import BACKEND, IS_KERAS_3, keras, ops, to_numpy
 from resizer_plugin.layers import Resize
 from resizer_plugin.zoo.contract import ImageSpec, Option, Stage, integer, number
 
@@ -40,6 +40,25 @@ fails_to_build = Stage("fails_to_build", build=_raise, options={}, trainable=Fal
 # Declares the input spec but resizes to 32x32.
 wrong_output_spec = Stage("wrong_output_spec", build=lambda o, spec: (Resize((32, 32)), spec),
                           options={}, trainable=False)
+
+
+@keras.utils.register_keras_serializable(package=_PKG)
+class ShrinksAtInference(keras.layers.Layer):
+    """Keeps every other row and column at inference only, while ``compute_output_shape`` claims the input's shape:
+    its symbolic output matches the declared spec, its real one does not (Keras 2 reads the claim of a dynamic layer)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs) if IS_KERAS_3 else super().__init__(dynamic=True, **kwargs)
+
+    def call(self, inputs, training=None):
+        return inputs if training else inputs[:, ::2, ::2, :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+shrinks_at_inference = Stage("shrinks_at_inference", build=lambda o, spec: (ShrinksAtInference(), spec),
+                             options={}, trainable=False)
 
 
 @keras.utils.register_keras_serializable(package=_PKG)
@@ -215,6 +234,16 @@ range_off_by_one = Stage("range_off_by_one", build=_scale_repeated, trainable=Fa
                          options={"scale": Option(number(), 2.0), "repeats": Option(_one_past_the_end, 1)})
 
 
+def _size_declared_only(value):
+    return [int(side) for side in value]
+
+
+_size_declared_only.bounds = integer(min=1, max=64).bounds
+# A size option, [height, width], whose validator declares 1..64 for each side but enforces nothing.
+size_range_not_enforced = Stage("size_range_not_enforced", build=lambda o, spec: (Scale(), spec), trainable=False,
+                                options={"tile": Option(_size_declared_only, [8, 8])})
+
+
 class _LenientStage(Stage):
     def validate(self, config):
         return {k: v for k, v in super().validate({}).items()}
@@ -222,6 +251,18 @@ class _LenientStage(Stage):
 
 ignores_unknown_keys = _LenientStage("ignores_unknown_keys", build=lambda o, spec: (Scale(**o), spec),
                                      options={}, trainable=False)
+
+
+_lender = _scale_stage("lends_its_validation")
+
+
+class _BorrowedValidation(Stage):
+    def validate(self, config):
+        return _lender.validate(config)  # a refusal names the stage it borrowed from, not this one
+
+
+borrows_validation = _BorrowedValidation("borrows_validation", build=lambda o, spec: (Scale(**o), spec),
+                                         options={"scale": Option(number(), 2.0)}, trainable=False)
 
 
 @keras.utils.register_keras_serializable(package=_PKG)
@@ -367,7 +408,9 @@ BROKEN = {
     "check_builds_from_defaults": [(fails_to_build, "does not build"),
                                    (no_channels, "is not an ImageSpec with a channel count"),
                                    (rank_3_output, "output rank is 3, expected 4")],
-    "check_output_spec": [(wrong_output_spec, "declared output")],
+    "check_output_spec": [(wrong_output_spec, "declared output"),
+                          (shrinks_at_inference,
+                           "input (96, 96, 3) fed (96, 96): declared output (96, 96, 3) but got (2, 48, 48, 3)")],
     "check_config_round_trip": [(forgets_config, "from_config"), (config_not_json, "is not JSON-serializable")],
     "check_keras_save_load": [(not_serializable, "save/load"), (loses_state_on_save, "after save and load")],
     "check_gradients": [(dead_weight, "zero or missing gradient"), (zero_gradient, "zero or missing gradient"),
@@ -383,10 +426,12 @@ BROKEN = {
                               (produces_nan, "the output is not finite")],
     "check_compiled": COMPILED_CASES[BACKEND],
     "check_rejects_bad_config": [(accepts_anything, "accepted the bad option"),
-                                 (ignores_unknown_keys, "no_such_option_zz")],
+                                 (ignores_unknown_keys, "no_such_option_zz"),
+                                 (borrows_validation, "does not name the stage and the key")],
     "check_integer_options_have_a_range": [(unbounded_option, "integer option 'repeats' declares no range"),
                                            (range_not_enforced, "declares between 1 and 4 but accepts 0"),
-                                           (range_off_by_one, "declares between 1 and 4 but accepts 5")],
+                                           (range_off_by_one, "declares between 1 and 4 but accepts 5"),
+                                           (size_range_not_enforced, "declares between 1 and 64 but accepts 0")],
     "check_fit_step_in_front_of_backbone": [(produces_nan, "after one fit step"),  # the loss (Keras 2) or the weights
                                             (infinite_loss, "the loss after one fit step is inf")],
     "check_augmentation": [(flips_at_inference, "it must be the identity"),
