@@ -28,6 +28,7 @@ from typing import Dict, List, NamedTuple
 import numpy as np
 
 from .images import header_problem
+from .progress import FileMeter
 
 __all__ = ["CACHE_NAME", "FORMAT_VERSION", "FolderScan", "INLINE_BELOW", "LOCK_WAIT_SECONDS", "class_files",
            "scan_folder", "user_cache_file"]
@@ -190,32 +191,6 @@ def _write(cache, document):
     return True
 
 
-class _Progress:
-    """Files checked so far: on a terminal, a line rewritten in place (on stderr, or on stdout where stderr is no
-    terminal: zoo's commands pass stderr through a line filter); at the end, one line in the log."""
-
-    def __init__(self, folder, total):
-        self.folder, self.total, self.start, self.shown = folder, total, time.monotonic(), 0.0
-        self.terminal = next((out for out in (sys.stderr, sys.stdout) if out is not None and out.isatty()), None)
-
-    def update(self, done):
-        now = time.monotonic()
-        if self.terminal is None or (now - self.shown < 0.25 and done < self.total):
-            return
-        self.shown, rate = now, done / max(now - self.start, 1e-9)
-        self.terminal.write("\rscan of {}: {:,} of {:,} files, {:,.0f} files/s, {:.0f} s left ".format(
-            self.folder, done, self.total, rate, (self.total - done) / max(rate, 1e-9)))
-        self.terminal.flush()
-
-    def finish(self, skipped):
-        seconds = time.monotonic() - self.start
-        if self.terminal is not None:
-            self.terminal.write("\n")
-        log.info("scan of %s: %s files checked in %.1f s (%s files/s), %s skipped", self.folder,
-                 format(self.total, ","), seconds, format(int(self.total / max(seconds, 1e-9)), ","),
-                 format(skipped, ","))
-
-
 def _cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -238,7 +213,7 @@ def _mapper(count):
 
 def _scan(folder, paths, refused):
     """reason -> paths (relative to ``folder``) of the files whose header check fails, with progress."""
-    progress, skipped, done = _Progress(folder, len(paths)), {}, 0
+    meter, skipped, done = FileMeter("scan of {}".format(folder), sys.stderr, sys.stdout), {}, 0
     chunks = [paths[start:start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
     with _mapper(len(paths)) as mapper:
         for chunk, problems in zip(chunks, mapper(functools.partial(_check, refused=refused), chunks)):
@@ -246,8 +221,8 @@ def _scan(folder, paths, refused):
                 if problem:
                     skipped.setdefault(problem, []).append(path[len(folder) + 1:])
             done += len(chunk)
-            progress.update(done)
-    progress.finish(sum(map(len, skipped.values())))
+            meter(done, len(paths))
+    log.info("scan of %s: %s, %s skipped", folder, meter.close("checked"), format(sum(map(len, skipped.values())), ","))
     return skipped
 
 

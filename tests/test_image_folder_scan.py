@@ -57,7 +57,7 @@ def test_the_second_start_uses_the_cache(pets, scan_log):
     first, lines = _scan(pets, scan_log)
     cache = os.path.join(pets, CACHE_NAME)
     assert _counts(first) == HEADER_SKIPS and first.examined == FILES and len(first.paths) == FILES - 2
-    assert any("files checked in" in line for line in lines) and lines[-1] == "scan cache: written " + cache
+    assert any(": checked " in line for line in lines) and lines[-1] == "scan cache: written " + cache
     second, lines = _scan(pets, scan_log)
     assert lines == ["scan cache: used " + cache]
     assert second.paths == first.paths and second.labels.tolist() == first.labels.tolist()
@@ -75,7 +75,7 @@ def test_the_first_scan_shows_its_progress_on_a_terminal_and_logs_one_line(pets,
     _, lines = _scan(pets, scan_log)
     shown = terminal.getvalue()
     assert shown.startswith("\rscan of {}: {} of {} files, ".format(pets, FILES, FILES)) and shown.endswith(" left \n")
-    assert len([line for line in lines if line.startswith("scan of {}: {} files checked in ".format(pets, FILES))]) == 1
+    assert len([line for line in lines if line.startswith("scan of {}: checked {} files in ".format(pets, FILES))]) == 1
     assert _scan(pets, scan_log)[1] == ["scan cache: used " + os.path.join(pets, CACHE_NAME)]
     assert terminal.getvalue() == shown  # no progress for a start that reads the cache
 
@@ -206,7 +206,7 @@ def test_two_processes_of_one_launch_scan_once(pets, tmp_path):
     scanned = [log for log in logs if "scan cache: written" in log]
     read = [log for log in logs if "scan cache: used" in log]
     assert len(scanned) == 1 and len(read) == 1, logs
-    assert "waiting for the process that holds" in read[0] and "files checked" not in read[0]
+    assert "waiting for the process that holds" in read[0] and ": checked " not in read[0]
 
 
 def test_a_large_folder_is_checked_over_a_pool_of_processes_alike(pets, monkeypatch):

@@ -209,7 +209,7 @@ def test_an_interrupted_run_leaves_nothing_the_tfds_source_reads_and_a_rerun_wor
 
     folder, kept = pet_images
     data = tmp_path / "data"
-    monkeypatch.setattr(prepare._Progress, "__call__", lambda self, done, total: _interrupt_at(5)(done, total))
+    monkeypatch.setattr(prepare.FileMeter, "__call__", lambda self, done, total: _interrupt_at(5)(done, total))
     result = _prepare(folder, data)
     assert result.exit_code == 130 and "interrupted" in result.stderr, result.output
     assert os.listdir(str(data)) == []  # its temporary folder removed

@@ -2,10 +2,10 @@
 dataset source reads, by the preparer NAME (the ``zoo.preparers`` plugins; ``zoo prepare --help`` lists them)."""
 import os
 import sys
-import time
 
 import click
 
+from ...progress import FileMeter
 from .common import fail
 
 __all__ = ["prepare_command"]
@@ -28,43 +28,6 @@ class _PrepareCommand(click.Command):
         super().format_help_text(ctx, formatter)
         with formatter.section("What can be prepared (entry-point group zoo.preparers)"):
             formatter.write_dl(_installed())
-
-
-class _Progress:
-    """A preparer's ``progress(done, total)``: where ``stream`` is a terminal (stdout, as Keras' progress bar in
-    zoo-run: the CLI filters stderr through a pipe), one line, rewritten, with the files done out of all and the files
-    per second, ending as the summary; elsewhere only :meth:`finish`'s summary line, logged."""
-
-    def __init__(self, stream):
-        self.stream, self.terminal = stream, stream.isatty()
-        self.start, self.shown, self.done = None, 0.0, 0
-
-    def __call__(self, done, total):
-        self.done, now = done, time.time()
-        self.start = self.start or now
-        if self.terminal and (now - self.shown >= 0.5 or done == total):
-            self.shown = now
-            self._show("{:,}/{:,} files, {:.1f} files/s".format(done, total, self._rate(now)))
-
-    def _rate(self, now):
-        return self.done / max(now - self.start, 1e-6)
-
-    def _show(self, text, end=""):
-        self.stream.write("\r[zoo] {:<48}{}".format(text, end))
-        self.stream.flush()
-
-    def finish(self):
-        """The summary line, where any file was read."""
-        from ..training.logs import log
-
-        if self.start is None:
-            return
-        now = time.time()
-        summary = "read {:,} files in {:.1f} s ({:.1f} files/s)".format(self.done, now - self.start, self._rate(now))
-        if self.terminal and self.shown:
-            self._show(summary, "\n")
-        else:
-            log.info(summary)
 
 
 def _print_report(name, source, report):
@@ -93,19 +56,23 @@ def prepare_command(name, source, data_dir):
     one line (exit 2). An interrupted run leaves nothing a dataset source would read: run it again."""
     from ..config.registry import PluginError, preparers
     from ..contract import DataError
+    from ..training.logs import log
 
     try:
         preparer = preparers.load(name)
     except PluginError as error:
         fail(str(error))
     source, data_dir = _absolute(source), _absolute(data_dir)
-    progress = _Progress(sys.stdout)
+    meter = FileMeter("[zoo] prepare {}".format(name), sys.stdout)
     try:
-        report = preparer.prepare(source, data_dir, progress)
+        report = preparer.prepare(source, data_dir, meter)
     except DataError as error:
         fail(str(error))
     except KeyboardInterrupt:
         fail("interrupted; nothing a dataset source reads was written in {}: run the command again".format(data_dir),
              130)
-    progress.finish()
+    finally:
+        summary = meter.close("read")  # the terminal's line ended before any message
+    if summary:
+        log.info(summary)
     _print_report(name, source, report)
