@@ -25,12 +25,9 @@ class FileMeter:
         self.terminal.flush()
 
     def close(self, verb):
-        """"VERB N files in S s (R files/s)", or None where no file was counted; ends the terminal's line."""
+        """"VERB N files in S s (R files/s)"; ends the terminal's line. ``done`` stays None where none was counted."""
         if self.terminal is not None and self.shown:
             self.terminal.write("\n")
             self.terminal.flush()
-        if self.done is None:
-            return None
-        seconds = time.monotonic() - self.start
-        return "{} {:,} files in {:.1f} s ({:,.0f} files/s)".format(verb, self.done, seconds,
-                                                                    self.done / max(seconds, 1e-9))
+        seconds, done = time.monotonic() - self.start, self.done or 0
+        return "{} {:,} files in {:.1f} s ({:,.0f} files/s)".format(verb, done, seconds, done / max(seconds, 1e-9))

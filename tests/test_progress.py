@@ -38,6 +38,9 @@ def test_elsewhere_nothing_is_shown_and_the_summary_remains(monkeypatch):
     assert meter.close("read") == "read 2,500 files in 2.5 s (1,000 files/s)" and stream.getvalue() == ""
 
 
-def test_a_meter_that_counted_nothing_has_no_summary():
+def test_a_meter_that_counted_nothing_says_so_and_leaves_the_terminal_as_it_was(monkeypatch):
     terminal = _Terminal()
-    assert FileMeter("x", terminal).close("read") is None and terminal.getvalue() == ""
+    _clock(monkeypatch, 0.0, 0.5)
+    meter = FileMeter("x", terminal)
+    assert meter.close("checked") == "checked 0 files in 0.5 s (0 files/s)" and meter.done is None
+    assert terminal.getvalue() == ""

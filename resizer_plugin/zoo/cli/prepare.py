@@ -73,6 +73,6 @@ def prepare_command(name, source, data_dir):
              130)
     finally:
         summary = meter.close("read")  # the terminal's line ended before any message
-    if summary:
+    if meter.done is not None:  # some file was read
         log.info(summary)
     _print_report(name, source, report)
