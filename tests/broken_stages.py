@@ -48,7 +48,9 @@ class ShrinksAtInference(keras.layers.Layer):
     its symbolic output matches the declared spec, its real one does not (Keras 2 reads the claim of a dynamic layer)."""
 
     def __init__(self, **kwargs):
-        super().__init__(**kwargs) if IS_KERAS_3 else super().__init__(dynamic=True, **kwargs)
+        if not IS_KERAS_3:
+            kwargs.setdefault("dynamic", True)
+        super().__init__(**kwargs)
 
     def call(self, inputs, training=None):
         return inputs if training else inputs[:, ::2, ::2, :]
